@@ -1,0 +1,30 @@
+"""All models, imported here so Alembic and the app see every table."""
+
+from core.models.audit import AuditEntry
+from core.models.bookings import BOOKING_STATES, LIVE_STATES, Booking
+from core.models.catalogue import Closure, OpeningRule, Organisation, Service, Slot
+from core.models.districts import District
+from core.models.outbox import OutboxMessage
+from core.models.types import UTCDateTime, utcnow
+from core.models.users import ROLES, BeneficiaryDeclaration, DistrictAdmin, Membership, User
+
+__all__ = [
+    "BOOKING_STATES",
+    "LIVE_STATES",
+    "ROLES",
+    "AuditEntry",
+    "BeneficiaryDeclaration",
+    "Booking",
+    "Closure",
+    "District",
+    "DistrictAdmin",
+    "Membership",
+    "OpeningRule",
+    "Organisation",
+    "OutboxMessage",
+    "Service",
+    "Slot",
+    "UTCDateTime",
+    "User",
+    "utcnow",
+]

@@ -1,0 +1,140 @@
+"""The small ``configure_*`` steps that :func:`core.create_app` is made of."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from core.config import derived_settings, load_settings
+from core.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+CORE_TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def configure_settings(app: Flask, overrides: Mapping[str, Any]) -> None:
+    """Load ``CONCILIA_*`` settings (or fail with a one-line message), then apply overrides."""
+    instance = os.environ.get("CONCILIA_INSTANCE_PATH") or overrides.get("INSTANCE_PATH")
+    if instance:
+        app.instance_path = str(instance)
+    settings = load_settings(app.instance_path)
+    settings.update(overrides)
+    settings.update({k: v for k, v in derived_settings(settings).items() if k not in overrides})
+    app.config.update(settings)
+    if app.config["CONCILIA_ENV"] == "testing":
+        app.config["TESTING"] = True
+
+
+def configure_logging(app: Flask) -> None:
+    """Log one line per event to stderr (structured key=value in production)."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+
+
+def configure_extensions(app: Flask) -> None:
+    """Bind the database, migrations, login, CSRF and rate limiter to the app."""
+    import core.models  # noqa: F401  (registers every table)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message_category = "info"
+    csrf.init_app(app)
+    limiter.init_app(app)
+    _configure_sqlite(app)
+
+    from core.auth.loader import load_user
+
+    login_manager.user_loader(load_user)
+
+
+def _configure_sqlite(app: Flask) -> None:
+    """Turn on WAL, foreign keys and a busy timeout for every SQLite connection."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+    from sqlalchemy import event
+
+    with app.app_context():
+        engine = db.engine
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            if ":memory:" not in app.config["SQLALCHEMY_DATABASE_URI"]:
+                cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.close()
+
+
+def configure_plugins(app: Flask) -> None:
+    """Discover and load plugins; record those that failed so ``plugins list`` shows them."""
+    from core.plugins.manager import build_host
+
+    host = build_host(
+        allow=app.config["CONCILIA_PLUGINS"],
+        deny=app.config["CONCILIA_DISABLED_PLUGINS"],
+        extra=app.config.get("CONCILIA_EXTRA_PLUGINS", ()),
+    )
+    app.extensions["concilia"] = host
+
+
+def configure_i18n(app: Flask) -> None:
+    """Flask-Babel with the core catalogs plus every plugin's ``translation_dirs()``."""
+    from core.i18n import select_locale, select_timezone
+
+    host = app.extensions["concilia"]
+    dirs = [str(CORE_TRANSLATIONS)]
+    for _name, plugin_dirs in host.call_each("translation_dirs"):
+        dirs.extend(str(d) for d in plugin_dirs)
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(dirs)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+
+
+def configure_blueprints(app: Flask) -> None:
+    """Register the core's blueprints, then the plugins'."""
+    from core.web import register_core_blueprints
+
+    register_core_blueprints(app)
+    host = app.extensions["concilia"]
+    for _name, blueprints in host.call_each("register_blueprints", app=app):
+        for blueprint in blueprints:
+            app.register_blueprint(blueprint)
+
+
+def configure_templates(app: Flask) -> None:
+    """Jinja globals and filters: template hooks, money, local times, the current district."""
+    from core.web.templating import install_template_helpers
+
+    install_template_helpers(app)
+
+
+def configure_security(app: Flask) -> None:
+    """Security headers on every response."""
+    from core.web.security import install_security_headers
+
+    install_security_headers(app)
+
+
+def configure_errors(app: Flask) -> None:
+    """Localized error pages (and JSON errors under ``/api``) for 4xx and 5xx."""
+    from core.web.errors import install_error_handlers
+
+    install_error_handlers(app)
+
+
+def configure_commands(app: Flask) -> None:
+    """The core's ``concilia`` commands, then the plugins'."""
+    from core.commands import register_core_commands
+
+    register_core_commands(app.cli)
+    host = app.extensions["concilia"]
+    host.call_each("register_commands", cli=app.cli)
