@@ -61,3 +61,10 @@ bench: install
 
 clean:
 	rm -rf $(VENV) node_modules core/static/vendor instance .pytest_cache
+
+# Until the first release, the schema is one migration, regenerated after model changes:
+migration-reset: $(VENV)/.installed
+	rm -f core/migrations/versions/*.py instance/migration-check.sqlite
+	CONCILIA_DATABASE_URL=sqlite:///$(CURDIR)/instance/migration-check.sqlite $(BIN)/concilia db upgrade
+	CONCILIA_DATABASE_URL=sqlite:///$(CURDIR)/instance/migration-check.sqlite $(BIN)/concilia db migrate --rev-id 0001 -m "initial schema"
+	rm -f instance/migration-check.sqlite

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: f82ea196e2ca
+Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 11:26:07.741067
+Create Date: 2026-11-23 11:29:48.114394
 
 """
 from alembic import op
@@ -11,7 +11,7 @@ import core.models.types
 
 
 # revision identifiers, used by Alembic.
-revision = 'f82ea196e2ca'
+revision = '0001'
 down_revision = None
 branch_labels = None
 depends_on = None

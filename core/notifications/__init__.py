@@ -1,0 +1,1 @@
+"""Notifications: the mail outbox, its senders, and the messages the platform sends."""
