@@ -38,7 +38,9 @@ translations-compile: $(VENV)/.installed
 	@$(BIN)/python -m core.i18n_tools compile
 
 translations: $(VENV)/.installed
-	$(BIN)/python -m core.i18n_tools extract update compile
+	$(BIN)/python -m core.i18n_tools extract update
+	$(BIN)/python -m core.i18n_tools fill
+	$(BIN)/python -m core.i18n_tools compile
 
 run: install
 	@echo "==> Migrating the database"

@@ -173,13 +173,19 @@ def untranslated_report(locale: str = "it") -> dict[str, list[str]]:
 def main(argv: list[str]) -> int:
     """Run the named steps over every domain, in order.
 
-    ``fill FILE.json`` sets Italian translations from a ``{msgid: msgstr}`` file;
+    ``fill [FILE.json …]`` sets Italian translations from ``{msgid: msgstr}`` files
+    (default: every ``translations/sources/*.json``);
     ``missing`` prints the msgids still without an Italian translation, as JSON.
     """
     if argv[:1] == ["fill"]:
         import json
 
-        mapping = json.loads(Path(argv[1]).read_text(encoding="utf-8"))
+        files = [Path(a) for a in argv[1:]] or sorted(
+            (ROOT / "translations/sources").glob("*.json")
+        )
+        mapping: dict[str, str] = {}
+        for file in files:
+            mapping.update(json.loads(file.read_text(encoding="utf-8")))
         total = sum(fill(domain, mapping) for domain in domains())
         print(f"{total} translations set")
         return 0

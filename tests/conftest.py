@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,8 +20,7 @@ from tests.support.database import (
     postgres_schema_url,
     sqlite_url,
 )
-
-TEST_PLUGINS: list[Any] = []
+from tests.support.test_plugins import TEST_PLUGINS
 
 
 class FreshContextClient(FlaskClient):
@@ -55,7 +55,7 @@ def database_url(
     from flask_migrate import upgrade
 
     backend = request.param
-    schema = f"concilia_{worker_id}"
+    schema = f"t_{worker_id}_{secrets.token_hex(4)}"  # unique: several runs may share the server
     url = (
         sqlite_url(tmp_path_factory.mktemp(f"sqlite-{worker_id}"))
         if backend == "sqlite"
