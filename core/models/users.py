@@ -45,7 +45,8 @@ class User(UserMixin, db.Model):
     )
 
     @property
-    def is_active(self) -> bool:  # Flask-Login
+    def is_active(self) -> bool:
+        """Flask-Login: whether the account may log in."""
         return self.active
 
     def get_id(self) -> str:
