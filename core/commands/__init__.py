@@ -8,7 +8,9 @@ import click
 def register_core_commands(cli: click.Group) -> None:
     """Attach every core command group to the app's CLI."""
     from core.commands.demo import demo, districts
+    from core.commands.mail import mail
     from core.commands.plugins import plugins
+    from core.commands.users import users
 
-    for command in (plugins, demo, districts):
+    for command in (plugins, demo, districts, users, mail):
         cli.add_command(command)
