@@ -9,6 +9,7 @@ def register_core_commands(cli: click.Group) -> None:
     """Attach every core command group to the app's CLI."""
     from core.commands.demo import demo, districts
     from core.commands.plugins import plugins
+    from core.commands.scaffold import new_district, new_plugin
 
-    for command in (plugins, demo, districts):
+    for command in (plugins, demo, districts, new_plugin, new_district):
         cli.add_command(command)

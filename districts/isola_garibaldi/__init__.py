@@ -43,7 +43,9 @@ def register_blueprints(app: Flask) -> list[Blueprint]:
 
 
 @hookimpl
-def eligibility(user: Any, district: DistrictConfig, declaration: Any) -> EligibilityDecision | None:
+def eligibility(
+    user: Any, district: DistrictConfig, declaration: Any
+) -> EligibilityDecision | None:
     """Isola-Garibaldi's policy (see :mod:`districts.isola_garibaldi.policy`); None elsewhere."""
     if district.slug != SLUG:
         return None

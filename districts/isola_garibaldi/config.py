@@ -71,7 +71,9 @@ def district_config() -> DistrictConfig:
         demo_logins=(
             DemoLogin(_l("Resident"), DEMO_EMAILS["resident"], DEMO_PASSWORDS["resident"]),
             DemoLogin(
-                _l("Approved beneficiary"), DEMO_EMAILS["beneficiary"], DEMO_PASSWORDS["beneficiary"]
+                _l("Approved beneficiary"),
+                DEMO_EMAILS["beneficiary"],
+                DEMO_PASSWORDS["beneficiary"],
             ),
             DemoLogin(_l("Provider staff"), DEMO_EMAILS["provider"], DEMO_PASSWORDS["provider"]),
             DemoLogin(_l("District admin"), DEMO_EMAILS["admin"], DEMO_PASSWORDS["admin"]),

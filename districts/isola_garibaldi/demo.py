@@ -91,7 +91,8 @@ def places() -> dict[str, dict[str, Any]]:
         feature = next(
             f
             for f in features
-            if f["properties"]["VIA"] == ref["VIA"] and f["properties"]["LOCALITA"] == ref["LOCALITA"]
+            if f["properties"]["VIA"] == ref["VIA"]
+            and f["properties"]["LOCALITA"] == ref["LOCALITA"]
         )
         number, postcode = (p.strip() for p in ref["LOCALITA"].split(","))
         lon, lat = feature["geometry"]["coordinates"]
@@ -145,13 +146,13 @@ def load(session: Session, echo: Any = click.echo) -> dict[str, int]:
     return counts
 
 
-def _load_organisations(
-    session: Session, district: District, echo: Any
-) -> dict[str, Organisation]:
+def _load_organisations(session: Session, district: District, echo: Any) -> dict[str, Organisation]:
     data = organisations()
     existing = {
         o.slug: o
-        for o in session.scalars(select(Organisation).where(Organisation.district_id == district.id))
+        for o in session.scalars(
+            select(Organisation).where(Organisation.district_id == district.id)
+        )
     }
     result: dict[str, Organisation] = {}
     for item in data:
@@ -175,7 +176,8 @@ def _load_services(
     today = datetime.now(ZoneInfo("Europe/Rome")).date()
     closed = [(next_occurrence(h["month"], h["day"], today), h["reason"]) for h in holidays]
     existing = {
-        s.slug: s for s in session.scalars(select(Service).where(Service.district_id == district.id))
+        s.slug: s
+        for s in session.scalars(select(Service).where(Service.district_id == district.id))
     }
     rules = closures = 0
     for item in data:
@@ -183,7 +185,9 @@ def _load_services(
         place = where[item["place"]] if item.get("place") else None
         row = existing.get(item["slug"])
         if row is None:
-            row = Service(district_id=district.id, slug=item["slug"], published_at=datetime.now(UTC))
+            row = Service(
+                district_id=district.id, slug=item["slug"], published_at=datetime.now(UTC)
+            )
             session.add(row)
         values: dict[str, Any] = {
             "organisation_id": org.id,
@@ -201,10 +205,13 @@ def _load_services(
             "status": "published",
             **{field: item[field] for field in SERVICE_RULE_FIELDS},
         }
-        values["search_text"] = " ".join(
-            str(values[k]).lower()
-            for k in ("title_it", "title_en", "description_it", "description_en", "place_name")
-        ) + f" {org.name.lower()}"
+        values["search_text"] = (
+            " ".join(
+                str(values[k]).lower()
+                for k in ("title_it", "title_en", "description_it", "description_en", "place_name")
+            )
+            + f" {org.name.lower()}"
+        )
         _assign(row, values)
         session.flush()
         rules += _sync_rules(session, row, item["rules"])
@@ -218,8 +225,15 @@ def _load_services(
 def _sync_rules(session: Session, service: Service, rules: list[dict[str, Any]]) -> int:
     """Make the service's weekly openings exactly those of the data file."""
     wanted = {
-        (day, _hhmm(r["start"]), _hhmm(r["end"]), r["slot"], r["seats"], _day(r.get("valid_from")),
-         _day(r.get("valid_until")))
+        (
+            day,
+            _hhmm(r["start"]),
+            _hhmm(r["end"]),
+            r["slot"],
+            r["seats"],
+            _day(r.get("valid_from")),
+            _day(r.get("valid_until")),
+        )
         for r in rules
         for day in r["days"]
     }
@@ -286,7 +300,9 @@ def _load_people(
         user = _user(session, DEMO_EMAILS[role], DEMO_PASSWORDS[role], person["full_name"])
         for org_slug in person.get("memberships", ()):
             org_id = orgs[org_slug].id
-            if not session.scalar(select(Membership.id).filter_by(user_id=user.id, organisation_id=org_id)):
+            if not session.scalar(
+                select(Membership.id).filter_by(user_id=user.id, organisation_id=org_id)
+            ):
                 session.add(Membership(user_id=user.id, organisation_id=org_id))
         if role == "admin" and not session.scalar(
             select(DistrictAdmin.id).filter_by(user_id=user.id, district_id=district.id)

@@ -46,7 +46,9 @@ def email_domain(address: str) -> str:
 def domain_matches(user_email: str, employer: Employer) -> bool:
     """Whether the employer's verified e-mail domain is exactly the domain of ``user_email``."""
     expected = (employer.email_domain or "").strip().lower()
-    return bool(expected) and employer.email_domain_verified and email_domain(user_email) == expected
+    return (
+        bool(expected) and employer.email_domain_verified and email_domain(user_email) == expected
+    )
 
 
 def decide(
@@ -71,7 +73,11 @@ def decide(
             "rejected", _l("This is not a valid Italian VAT number."), VAT_HOLDER
         )
     if beneficiary_class == ALLIANCE_EMPLOYEE:
-        if employer is not None and employer.alliance_member and domain_matches(user_email, employer):
+        if (
+            employer is not None
+            and employer.alliance_member
+            and domain_matches(user_email, employer)
+        ):
             return EligibilityDecision(
                 "approved",
                 _l("Your work address confirms you are employed by an Alliance member."),

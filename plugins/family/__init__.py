@@ -48,7 +48,9 @@ def category() -> Category:
             ServiceType(
                 "after-school", _l("After-school childcare"), _l("Care and homework help, 6 to 14.")
             ),
-            ServiceType("babysitting", _l("Babysitting"), _l("A babysitter for children up to 12.")),
+            ServiceType(
+                "babysitting", _l("Babysitting"), _l("A babysitter for children up to 12.")
+            ),
             ServiceType("summer-camp", _l("Summer camp"), _l("Day camps for children 6 to 14.")),
             ServiceType(
                 "elderly-home-care",

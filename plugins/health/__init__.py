@@ -39,13 +39,17 @@ def category() -> Category:
         colour="#00805f",
         order=10,
         service_types=(
-            ServiceType("physiotherapy", _l("Physiotherapy"), _l("Sessions with a physiotherapist.")),
+            ServiceType(
+                "physiotherapy", _l("Physiotherapy"), _l("Sessions with a physiotherapist.")
+            ),
             ServiceType(
                 "psychological-counselling",
                 _l("Psychological counselling"),
                 _l("Confidential talks with a psychologist."),
             ),
-            ServiceType("yoga-pilates", _l("Yoga and pilates"), _l("Group classes for all levels.")),
+            ServiceType(
+                "yoga-pilates", _l("Yoga and pilates"), _l("Group classes for all levels.")
+            ),
             ServiceType("swimming", _l("Swimming"), _l("Lane swimming and swimming courses.")),
             ServiceType("fitness", _l("Fitness"), _l("Gym and fitness classes.")),
         ),

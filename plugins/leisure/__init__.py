@@ -68,7 +68,9 @@ def fields_for(service: Any) -> list[tuple[str, Field]] | None:
         return [
             (
                 "level",
-                SelectField(_l("Your level"), choices=level_choices(), validators=[InputRequired()]),
+                SelectField(
+                    _l("Your level"), choices=level_choices(), validators=[InputRequired()]
+                ),
             )
         ]
     if service.service_type == "time-saving":

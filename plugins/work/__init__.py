@@ -91,9 +91,7 @@ def reasons_to_refuse(request: BookingRequest) -> list[str]:
         return []
     attendees = _as_int(request.answers.get("attendees"))
     if attendees is None or not 1 <= attendees <= MAX_ATTENDEES:
-        return [
-            _("Please give the number of attendees, from 1 to %(max)d.", max=MAX_ATTENDEES)
-        ]
+        return [_("Please give the number of attendees, from 1 to %(max)d.", max=MAX_ATTENDEES)]
     if attendees > request.seats * PEOPLE_PER_ROOM:
         return [
             _(
