@@ -17,6 +17,17 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from core.plugins import BookingRequest, Category, ServiceType, hookimpl
 
+try:  # WTForms >= 3.3 wants SelectChoice objects; older versions take (value, label) pairs
+    from wtforms.fields.choices import SelectChoice
+except ImportError:  # pragma: no cover - WTForms < 3.3
+    SelectChoice = None
+
+
+def _choice(value: str, label: Any) -> Any:
+    """A select choice in the form the installed WTForms expects."""
+    return SelectChoice(value, label) if SelectChoice is not None else (value, label)
+
+
 PLUGIN_KIND = "category"
 __version__ = "1.0.0"
 
@@ -66,22 +77,22 @@ def category() -> Category:
     )
 
 
-def relationship_choices() -> list[tuple[str, Any]]:
+def relationship_choices() -> list[Any]:
     """Closed choices: how the booker is related to the elderly person."""
     return [
-        ("parent", _l("My parent")),
-        ("parent-in-law", _l("My parent-in-law")),
-        ("grandparent", _l("My grandparent")),
-        ("other-relative", _l("Another relative")),
+        _choice("parent", _l("My parent")),
+        _choice("parent-in-law", _l("My parent-in-law")),
+        _choice("grandparent", _l("My grandparent")),
+        _choice("other-relative", _l("Another relative")),
     ]
 
 
-def mobility_choices() -> list[tuple[str, Any]]:
+def mobility_choices() -> list[Any]:
     """Closed choices: the elderly person's mobility needs."""
     return [
-        ("independent", _l("Walks without help")),
-        ("walking-aid", _l("Uses a walking stick or frame")),
-        ("wheelchair", _l("Uses a wheelchair")),
+        _choice("independent", _l("Walks without help")),
+        _choice("walking-aid", _l("Uses a walking stick or frame")),
+        _choice("wheelchair", _l("Uses a wheelchair")),
     ]
 
 

@@ -17,6 +17,17 @@ from wtforms.validators import InputRequired
 
 from core.plugins import BookingRequest, Category, ServiceType, hookimpl
 
+try:  # WTForms >= 3.3 wants SelectChoice objects; older versions take (value, label) pairs
+    from wtforms.fields.choices import SelectChoice
+except ImportError:  # pragma: no cover - WTForms < 3.3
+    SelectChoice = None
+
+
+def _choice(value: str, label: Any) -> Any:
+    """A select choice in the form the installed WTForms expects."""
+    return SelectChoice(value, label) if SelectChoice is not None else (value, label)
+
+
 PLUGIN_KIND = "category"
 __version__ = "1.0.0"
 
@@ -56,9 +67,9 @@ def category() -> Category:
     )
 
 
-def visit_kind_choices() -> list[tuple[str, Any]]:
+def visit_kind_choices() -> list[Any]:
     """The closed choices of the first-visit question."""
-    return [("first", _l("First visit")), ("follow-up", _l("Follow-up visit"))]
+    return [_choice("first", _l("First visit")), _choice("follow-up", _l("Follow-up visit"))]
 
 
 def fields_for(service: Any) -> list[tuple[str, Field]] | None:

@@ -16,6 +16,17 @@ from wtforms.validators import InputRequired, NumberRange
 
 from core.plugins import BookingRequest, Category, ServiceType, hookimpl
 
+try:  # WTForms >= 3.3 wants SelectChoice objects; older versions take (value, label) pairs
+    from wtforms.fields.choices import SelectChoice
+except ImportError:  # pragma: no cover - WTForms < 3.3
+    SelectChoice = None
+
+
+def _choice(value: str, label: Any) -> Any:
+    """A select choice in the form the installed WTForms expects."""
+    return SelectChoice(value, label) if SelectChoice is not None else (value, label)
+
+
 PLUGIN_KIND = "category"
 __version__ = "1.0.0"
 
@@ -51,12 +62,12 @@ def category() -> Category:
     )
 
 
-def level_choices() -> list[tuple[str, Any]]:
+def level_choices() -> list[Any]:
     """Closed choices of the sport-course level."""
     return [
-        ("beginner", _l("Beginner")),
-        ("intermediate", _l("Intermediate")),
-        ("advanced", _l("Advanced")),
+        _choice("beginner", _l("Beginner")),
+        _choice("intermediate", _l("Intermediate")),
+        _choice("advanced", _l("Advanced")),
     ]
 
 
