@@ -105,7 +105,9 @@ def test_health_asks_no_free_text(app: Flask) -> None:
 
     with app.test_request_context():
         for service_type in plugins.health.category().service_types:
-            for _name, field in plugins.health.fields_for(service("health", service_type.slug)) or []:
+            for _name, field in (
+                plugins.health.fields_for(service("health", service_type.slug)) or []
+            ):
                 assert field.field_class is SelectField
 
 
@@ -173,7 +175,9 @@ def test_the_age_reason_is_translated(app: Flask) -> None:
 def test_elderly_answers_must_be_known_choices(app: Flask) -> None:
     rules = plugins.family.reasons_to_refuse
     with app.test_request_context():
-        ok = request_for("family", "elderly-day-centre", relationship="parent", mobility="independent")
+        ok = request_for(
+            "family", "elderly-day-centre", relationship="parent", mobility="independent"
+        )
         assert rules(ok) == []
         bad = request_for("family", "elderly-day-centre", relationship="boss", mobility="flying")
         assert len(rules(bad)) == 2
@@ -197,7 +201,9 @@ def test_health_one_to_one_rules(app: Flask) -> None:
         assert rules(request_for("health", "physiotherapy", visit_kind="first")) == []
         assert rules(request_for("health", "physiotherapy", visit_kind="follow-up")) == []
         assert rules(request_for("health", "physiotherapy", visit_kind="back pain")) != []
-        assert rules(request_for("health", "psychological-counselling", seats=2, visit_kind="first"))
+        assert rules(
+            request_for("health", "psychological-counselling", seats=2, visit_kind="first")
+        )
         assert rules(request_for("health", "swimming", seats=4)) == []
 
 
