@@ -1,0 +1,1 @@
+"""District configuration plugins shipped with Concilia (Isola-Garibaldi, Milan)."""
