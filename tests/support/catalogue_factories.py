@@ -20,9 +20,9 @@ def district_row(slug: str = BORGO) -> District:
     return factories.district(slug, name=name, municipality=municipality)
 
 
-def provider(slug: str = BORGO, **fields: Any) -> Organisation:
-    """An active provider organisation of a test district."""
-    return factories.organisation(district_row(slug), **fields)
+def provider(district: str = BORGO, **fields: Any) -> Organisation:
+    """An active provider organisation of test district ``district``."""
+    return factories.organisation(district_row(district), **fields)
 
 
 def published(org: Organisation, **fields: Any) -> Service:
