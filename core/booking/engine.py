@@ -87,6 +87,30 @@ def new_booking(
     )
 
 
+class _Replay(Exception):
+    """Internal: an identical request (same idempotency key) has committed meanwhile."""
+
+    def __init__(self, booking: Booking) -> None:
+        super().__init__(booking.id)
+        self.booking = booking
+
+
+def refuse_or_replay(
+    problems: list[BookingProblem], user: User, idempotency_key: str | None
+) -> Exception:
+    """Roll back; the exception to raise: the refusal, or a replay of a committed twin.
+
+    A twin request (same key) committed while this one was checked would show up here as
+    ``already_booked`` or ``slot_full``; the caller must get the twin's booking instead.
+    """
+    db.session.rollback()
+    if idempotency_key:
+        twin = _existing_by_key(user, idempotency_key)
+        if twin is not None:
+            return _Replay(twin)
+    return BookingRefused(problems)
+
+
 def insert_or_replay(booking: Booking, user: User, idempotency_key: str | None) -> Booking:
     """Flush a new booking; if a concurrent twin won the race, roll back and return it.
 
@@ -123,7 +147,30 @@ def book(
     booking is ``pending`` if the service requires approval, else ``confirmed``. Repeating
     a call with the same ``idempotency_key`` returns the first booking unchanged.
     """
-    now = now or utcnow()
+    try:
+        return _book(
+            user=user,
+            slot_id=slot_id,
+            seats=seats,
+            answers=answers,
+            applicant=applicant,
+            idempotency_key=idempotency_key,
+            now=now or utcnow(),
+        )
+    except _Replay as replay:
+        return replay.booking
+
+
+def _book(
+    *,
+    user: User,
+    slot_id: int,
+    seats: int,
+    answers: dict[str, Any] | None,
+    applicant: Applicant | None,
+    idempotency_key: str | None,
+    now: datetime,
+) -> Booking:
     if idempotency_key:
         existing = _existing_by_key(user, idempotency_key)
         if existing is not None:
@@ -132,11 +179,9 @@ def book(
     ctx = load_context(slot)
     problems = check_all(ctx, user, seats, answers or {}, now)
     if problems:
-        db.session.rollback()
-        raise BookingRefused(problems)
+        raise refuse_or_replay(problems, user, idempotency_key)
     if not claim_seats(slot.id, seats):
-        db.session.rollback()
-        raise BookingRefused.single("slot_full")
+        raise refuse_or_replay([BookingProblem.of("slot_full")], user, idempotency_key)
     status = "pending" if ctx.service.requires_approval else "confirmed"
     booking = new_booking(
         ctx,

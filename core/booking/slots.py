@@ -3,7 +3,7 @@
 09:00 in the rules stays 09:00 on the wall clock across daylight-saving changes. On the
 spring-forward day a local time that does not exist (02:30 in Europe/Rome) produces no slot;
 on the fall-back day an ambiguous local time (02:30 happens twice) means its first
-occurrence (``fold=0``, still summer time).
+occurrence (``fold=0``, still summer time). A slot lasts ``slot_minutes`` of real time.
 """
 
 from __future__ import annotations
@@ -64,9 +64,8 @@ def _slots_of_rule(rule: OpeningRule, day: date, zone: ZoneInfo) -> list[Planned
     end_of_day = datetime.combine(day, rule.end)
     while wall + step <= end_of_day:
         starts = local_to_utc(day, wall.time(), zone)
-        ends = local_to_utc((wall + step).date(), (wall + step).time(), zone)
-        if starts is not None and ends is not None and ends > starts:
-            planned.append(PlannedSlot(starts, ends, rule.seats))
+        if starts is not None:  # a slot lasts its minutes, even across a clock change
+            planned.append(PlannedSlot(starts, starts + step, rule.seats))
         wall += step
     return planned
 

@@ -40,7 +40,14 @@ def join_waitlist(
     refused with ``waitlist_disabled`` if the service has no waiting list and with
     ``slot_not_full`` while the seats asked for are still free.
     """
-    from core.booking.engine import _existing_by_key, _load_slot, insert_or_replay, new_booking
+    from core.booking.engine import (
+        _existing_by_key,
+        _load_slot,
+        _Replay,
+        insert_or_replay,
+        new_booking,
+        refuse_or_replay,
+    )
     from core.booking.rules import check_all, load_context
 
     now = now or utcnow()
@@ -56,8 +63,10 @@ def join_waitlist(
     elif not problems and slot.taken + seats <= slot.capacity:
         problems.append(BookingProblem.of("slot_not_full"))
     if problems:
-        db.session.rollback()
-        raise BookingRefused(problems)
+        outcome = refuse_or_replay(problems, user, idempotency_key)
+        if isinstance(outcome, _Replay):
+            return outcome.booking
+        raise outcome
     booking = new_booking(
         ctx,
         user=user,
