@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from core.booking import notifications, waitlist
@@ -317,8 +317,15 @@ def rate(
         problems.append(BookingProblem.of("invalid_rating"))
     if problems:
         raise BookingRefused(problems)
-    booking.rating = rating
-    booking.rating_comment = comment.strip()[:2000]
-    booking.rated_at = now
+    rated = db.session.execute(  # conditional: two submits at once rate once
+        update(Booking)
+        .where(Booking.id == booking.id, Booking.rating.is_(None), Booking.status == "attended")
+        .values(rating=rating, rating_comment=comment.strip()[:2000], rated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if rated.rowcount != 1:
+        db.session.rollback()
+        raise BookingRefused.single("already_rated")
     db.session.commit()
+    db.session.refresh(booking)
     return booking

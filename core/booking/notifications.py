@@ -104,7 +104,9 @@ def provider_cancellation(booking: Booking) -> OutboxMessage | None:
         return None
     district = db.session.get(District, booking.service.district_id)
     locale = district.default_locale if district and district.default_locale else "it"
-    return _render("provider_cancelled", booking, organisation.email, locale)
+    base = current_app.config["CONCILIA_BASE_URL"].rstrip("/")
+    link = f"{base}/{district.slug}/provider/bookings" if district else base
+    return _render("provider_cancelled", booking, organisation.email, locale, link=link)
 
 
 def for_change(change: StateChange) -> OutboxMessage | None:

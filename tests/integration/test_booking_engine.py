@@ -397,6 +397,9 @@ def test_a_resident_cancels_before_the_deadline(app: Flask) -> None:
     kinds = [(m.kind, m.recipient) for m in mails()]
     assert ("booking_cancelled", person.email) in kinds
     assert ("booking_provider_cancelled", "org@example.org") in kinds
+    (to_provider,) = mails("booking_provider_cancelled")
+    assert "/isola-garibaldi/provider/bookings" in to_provider.body_text
+    assert person.full_name in to_provider.body_text
 
 
 def test_residents_cannot_cancel_after_the_deadline(app: Flask) -> None:

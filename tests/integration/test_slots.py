@@ -320,3 +320,29 @@ def test_booking_a_cancelled_regenerated_slot_is_refused(app: Flask) -> None:
         book(user=person, slot_id=slot.id, now=datetime(2030, 1, 1, tzinfo=UTC))
     assert refused.value.codes == ["slot_cancelled"]
     assert db.session.scalar(select(func.count(Booking.id))) == 1
+
+
+def test_seats_added_by_a_rule_change_go_to_the_waiting_list(app: Flask) -> None:
+    from core.booking import join_waitlist
+
+    svc = f.service()
+    rule = f.opening_rule(svc, weekday=0, start=time(9), end=time(10), seats=1)
+    db.session.commit()
+    next_monday = datetime.now(ROME).date() + timedelta(days=7 - datetime.now(ROME).weekday())
+    generate_slots(svc, start=next_monday, horizon_days=1)
+    (slot,) = slots_of(svc)
+    holder, waiting_person = f.user(), f.user()
+    db.session.commit()
+    book(user=holder, slot_id=slot.id)
+    waiting = join_waitlist(user=waiting_person, slot_id=slot.id)
+
+    rule.seats = 2
+    db.session.commit()
+    db.session.refresh(svc)
+    report = regenerate_slots(svc, start=next_monday, horizon_days=1, now=datetime.now(UTC))
+
+    assert report.resized == 1
+    db.session.refresh(waiting)
+    db.session.refresh(slot)
+    assert waiting.status == "confirmed"
+    assert (slot.capacity, slot.taken) == (2, 2)
