@@ -51,7 +51,7 @@ class RatingForm(FlaskForm):
 
     rating = RadioField(
         _l("Your rating"),
-        choices=[(str(n), str(n)) for n in range(1, 6)],
+        choices=[str(n) for n in range(1, 6)],
         validators=[InputRequired(message=_l("Choose a rating from 1 to 5."))],
     )
     comment = TextAreaField(
