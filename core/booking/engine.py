@@ -17,7 +17,13 @@ from sqlalchemy.exc import IntegrityError
 
 from core.booking import notifications, waitlist
 from core.booking.errors import BookingProblem, BookingRefused
-from core.booking.rules import BookingContext, check_all, is_beneficiary, load_context
+from core.booking.rules import (
+    BookingContext,
+    check_all,
+    check_quota,
+    is_beneficiary,
+    load_context,
+)
 from core.booking.seats import claim_seats, release_seats
 from core.booking.states import StateChange, holds_seats, transition
 from core.extensions import db
@@ -111,6 +117,21 @@ def refuse_or_replay(
     return BookingRefused(problems)
 
 
+def recheck_quota(ctx: BookingContext, user: User, idempotency_key: str | None) -> None:
+    """Count the quota again inside the write transaction, with the person's row locked.
+
+    The first check ran before the seat claim; two requests of the same person for
+    different slots could both pass it. Here, on PostgreSQL the ``FOR UPDATE`` lock on the
+    user row serializes them; on SQLite the claim already holds the database's write lock.
+    """
+    if ctx.service.quota_per_month is None:
+        return
+    db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
+    problems = check_quota(ctx, user)
+    if problems:
+        raise refuse_or_replay(problems, user, idempotency_key)
+
+
 def insert_or_replay(booking: Booking, user: User, idempotency_key: str | None) -> Booking:
     """Flush a new booking; if a concurrent twin won the race, roll back and return it.
 
@@ -182,6 +203,7 @@ def _book(
         raise refuse_or_replay(problems, user, idempotency_key)
     if not claim_seats(slot.id, seats):
         raise refuse_or_replay([BookingProblem.of("slot_full")], user, idempotency_key)
+    recheck_quota(ctx, user, idempotency_key)
     status = "pending" if ctx.service.requires_approval else "confirmed"
     booking = new_booking(
         ctx,

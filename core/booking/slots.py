@@ -77,7 +77,11 @@ def plan_slots(service: Service, start: date, horizon_days: int) -> dict[datetim
     the same start, the first rule (by weekday, then id) wins.
     """
     zone = district_zone(service.district_id)
-    rules = sorted(service.opening_rules, key=lambda r: (r.weekday, r.start, r.id))
+    rules = db.session.scalars(  # from the database: the relationship may be stale
+        select(OpeningRule)
+        .where(OpeningRule.service_id == service.id)
+        .order_by(OpeningRule.weekday, OpeningRule.start, OpeningRule.id)
+    ).all()
     closed = set(
         db.session.scalars(
             select(Closure.day).where(

@@ -6,7 +6,7 @@ together at a barrier. Runs on SQLite and on PostgreSQL.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from flask import Flask
 from sqlalchemy import func, select
@@ -116,3 +116,20 @@ def test_concurrent_cancels_free_the_seats_once(app: Flask) -> None:
     assert set(results) <= {"cancelled", "invalid_transition"}
     db.session.refresh(slot)
     assert slot.taken == 2
+
+
+def test_one_person_cannot_beat_the_monthly_quota_by_booking_at_once(app: Flask) -> None:
+    # Six slots an hour apart on the 10th of a coming month: all in one local month.
+    tenth = (datetime.now(UTC) + timedelta(days=40)).replace(day=10, hour=8, microsecond=0)
+    svc, first = bookable(capacity=3, quota_per_month=2, starts_in=tenth - datetime.now(UTC))
+    base = first.starts_at
+    slots = [first] + [
+        f.slot(svc, starts_at=base + timedelta(hours=n), capacity=3) for n in range(1, 6)
+    ]
+    person = f.user().id
+    db.session.commit()
+
+    results = run_together(app, attempt, [(person, s.id) for s in slots])
+
+    assert sorted(results) == ["confirmed"] * 2 + ["quota_reached"] * 4, results
+    assert sum(db.session.scalars(select(Slot.taken)).all()) == 2
