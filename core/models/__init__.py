@@ -2,6 +2,7 @@
 
 from core.models.audit import AuditEntry
 from core.models.bookings import BOOKING_STATES, LIVE_STATES, Booking
+from core.models.calendar import CalendarFeed
 from core.models.catalogue import Closure, OpeningRule, Organisation, Service, Slot
 from core.models.districts import District
 from core.models.outbox import OutboxMessage
@@ -15,6 +16,7 @@ __all__ = [
     "AuditEntry",
     "BeneficiaryDeclaration",
     "Booking",
+    "CalendarFeed",
     "Closure",
     "District",
     "DistrictAdmin",

@@ -10,13 +10,22 @@ def register_core_blueprints(app: Flask) -> None:
     from core.catalogue.search import install_search_indexing
     from core.web.admin_services import bp as admin_services_bp
     from core.web.auth import bp as auth_bp
+    from core.web.booking import bp as booking_bp
     from core.web.catalogue import bp as catalogue_bp
+    from core.web.my_bookings import bp as my_bookings_bp
     from core.web.provider import bp as provider_bp
+    from core.web.provider_bookings import bp as provider_bookings_bp
     from core.web.public import bp as public_bp
 
-    app.register_blueprint(public_bp)
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(catalogue_bp)
-    app.register_blueprint(provider_bp)
-    app.register_blueprint(admin_services_bp)
+    for blueprint in (
+        public_bp,
+        auth_bp,
+        catalogue_bp,
+        provider_bp,
+        admin_services_bp,
+        booking_bp,
+        my_bookings_bp,
+        provider_bookings_bp,
+    ):
+        app.register_blueprint(blueprint)
     install_search_indexing()  # keeps Service.search_text current on every flush

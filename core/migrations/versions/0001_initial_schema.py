@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 11:29:48.114394
+Create Date: 2026-11-23 11:34:43.050831
 
 """
 from alembic import op
@@ -84,6 +84,20 @@ def upgrade():
         batch_op.create_index('ix_audit_district_at', ['district_id', 'at'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_entry_actor_id'), ['actor_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_entry_at'), ['at'], unique=False)
+
+    op.create_table('calendar_feed',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('created_at', core.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('revoked_at', core.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_used_at', core.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_calendar_feed_user_id_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_calendar_feed')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_calendar_feed_token_hash'))
+    )
+    with op.batch_alter_table('calendar_feed', schema=None) as batch_op:
+        batch_op.create_index('ix_calendar_feed_user_revoked', ['user_id', 'revoked_at'], unique=False)
 
     op.create_table('district_admin',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -350,6 +364,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_district_admin_user_id'))
 
     op.drop_table('district_admin')
+    with op.batch_alter_table('calendar_feed', schema=None) as batch_op:
+        batch_op.drop_index('ix_calendar_feed_user_revoked')
+
+    op.drop_table('calendar_feed')
     with op.batch_alter_table('audit_entry', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_entry_at'))
         batch_op.drop_index(batch_op.f('ix_audit_entry_actor_id'))

@@ -1,0 +1,353 @@
+"""The booking engine: book, cancel, approve, reject, attendance and ratings.
+
+One code path for the web flow, the API and the CLI. Each operation runs in one
+transaction over ``db.session`` (checks, atomic seat claim, booking row, outbox mail),
+commits, and only then calls the plugins' ``booking_created`` / ``booking_state_changed``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from core.booking import notifications, waitlist
+from core.booking.errors import BookingProblem, BookingRefused
+from core.booking.rules import (
+    BookingContext,
+    check_all,
+    check_quota,
+    is_beneficiary,
+    load_context,
+)
+from core.booking.seats import claim_seats, release_seats
+from core.booking.states import StateChange, holds_seats, transition
+from core.extensions import db
+from core.models import Booking, Slot, User
+from core.models.types import utcnow
+
+CANCELLED_BY = ("resident", "provider", "admin", "system")
+
+
+@dataclass(frozen=True)
+class Applicant:
+    """Who the booking is for, when not the account holder's own details."""
+
+    name: str = ""
+    email: str = ""
+    phone: str = ""
+
+
+def _load_slot(slot_id: int) -> Slot:
+    slot = db.session.get(Slot, slot_id)
+    if slot is None:
+        raise BookingRefused.single("slot_not_found")
+    return slot
+
+
+def _existing_by_key(user: User, key: str) -> Booking | None:
+    return db.session.scalar(
+        select(Booking).where(Booking.user_id == user.id, Booking.idempotency_key == key)
+    )
+
+
+def _price(ctx: BookingContext, user: User, seats: int) -> int:
+    service = ctx.service
+    unit = service.price_cents
+    if service.beneficiary_price_cents is not None and is_beneficiary(user, service.district_id):
+        unit = service.beneficiary_price_cents
+    return unit * seats
+
+
+def new_booking(
+    ctx: BookingContext,
+    *,
+    user: User,
+    seats: int,
+    status: str,
+    answers: dict[str, Any] | None,
+    applicant: Applicant | None,
+    idempotency_key: str | None,
+    now: datetime,
+) -> Booking:
+    """A booking row (added to the session, not flushed) for ``user`` on ``ctx.slot``."""
+    applicant = applicant or Applicant()
+    return Booking(
+        slot_id=ctx.slot.id,
+        service_id=ctx.service.id,
+        user_id=user.id,
+        seats=seats,
+        status=status,
+        answers=dict(answers or {}),
+        applicant_name=applicant.name or user.full_name,
+        applicant_email=applicant.email or user.email,
+        applicant_phone=applicant.phone or user.phone,
+        price_cents=_price(ctx, user, seats),
+        idempotency_key=idempotency_key or None,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+class _Replay(Exception):
+    """Internal: an identical request (same idempotency key) has committed meanwhile."""
+
+    def __init__(self, booking: Booking) -> None:
+        super().__init__(booking.id)
+        self.booking = booking
+
+
+def refuse_or_replay(
+    problems: list[BookingProblem], user: User, idempotency_key: str | None
+) -> Exception:
+    """Roll back; the exception to raise: the refusal, or a replay of a committed twin.
+
+    A twin request (same key) committed while this one was checked would show up here as
+    ``already_booked`` or ``slot_full``; the caller must get the twin's booking instead.
+    """
+    db.session.rollback()
+    if idempotency_key:
+        twin = _existing_by_key(user, idempotency_key)
+        if twin is not None:
+            return _Replay(twin)
+    return BookingRefused(problems)
+
+
+def recheck_quota(ctx: BookingContext, user: User, idempotency_key: str | None) -> None:
+    """Count the quota again inside the write transaction, with the person's row locked.
+
+    The first check ran before the seat claim; two requests of the same person for
+    different slots could both pass it. Here, on PostgreSQL the ``FOR UPDATE`` lock on the
+    user row serializes them; on SQLite the claim already holds the database's write lock.
+    """
+    if ctx.service.quota_per_month is None:
+        return
+    db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
+    problems = check_quota(ctx, user)
+    if problems:
+        raise refuse_or_replay(problems, user, idempotency_key)
+
+
+def insert_or_replay(booking: Booking, user: User, idempotency_key: str | None) -> Booking:
+    """Flush a new booking; if a concurrent twin won the race, roll back and return it.
+
+    A clash on the idempotency key returns the first booking; a clash on the one-live-
+    booking-per-person-and-slot index refuses with ``already_booked``.
+    """
+    db.session.add(booking)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        if idempotency_key:
+            twin = _existing_by_key(user, idempotency_key)
+            if twin is not None:
+                return twin
+        raise BookingRefused.single("already_booked") from None
+    return booking
+
+
+def book(
+    *,
+    user: User,
+    slot_id: int,
+    seats: int = 1,
+    answers: dict[str, Any] | None = None,
+    applicant: Applicant | None = None,
+    idempotency_key: str | None = None,
+    now: datetime | None = None,
+) -> Booking:
+    """Book ``seats`` seats of a slot for ``user``; returns the committed booking.
+
+    Every rule is checked and all problems are reported together in ``BookingRefused``;
+    then the seats are claimed atomically (``slot_full`` if someone was faster). The
+    booking is ``pending`` if the service requires approval, else ``confirmed``. Repeating
+    a call with the same ``idempotency_key`` returns the first booking unchanged.
+    """
+    try:
+        return _book(
+            user=user,
+            slot_id=slot_id,
+            seats=seats,
+            answers=answers,
+            applicant=applicant,
+            idempotency_key=idempotency_key,
+            now=now or utcnow(),
+        )
+    except _Replay as replay:
+        return replay.booking
+
+
+def _book(
+    *,
+    user: User,
+    slot_id: int,
+    seats: int,
+    answers: dict[str, Any] | None,
+    applicant: Applicant | None,
+    idempotency_key: str | None,
+    now: datetime,
+) -> Booking:
+    if idempotency_key:
+        existing = _existing_by_key(user, idempotency_key)
+        if existing is not None:
+            return existing
+    slot = _load_slot(slot_id)
+    ctx = load_context(slot)
+    problems = check_all(ctx, user, seats, answers or {}, now)
+    if problems:
+        raise refuse_or_replay(problems, user, idempotency_key)
+    if not claim_seats(slot.id, seats):
+        raise refuse_or_replay([BookingProblem.of("slot_full")], user, idempotency_key)
+    recheck_quota(ctx, user, idempotency_key)
+    status = "pending" if ctx.service.requires_approval else "confirmed"
+    booking = new_booking(
+        ctx,
+        user=user,
+        seats=seats,
+        status=status,
+        answers=answers,
+        applicant=applicant,
+        idempotency_key=idempotency_key,
+        now=now,
+    )
+    result = insert_or_replay(booking, user, idempotency_key)
+    if result is not booking:  # an identical request committed first
+        return result
+    notifications.booking_event(booking, "confirmed" if status == "confirmed" else "pending")
+    db.session.commit()
+    current_app.extensions["concilia"].hook.booking_created(booking=booking)
+    return booking
+
+
+def _release_and_offer(booking: Booking, now: datetime) -> list[StateChange]:
+    """Give back the seats the booking held, then offer them to the waiting list."""
+    release_seats(booking.slot_id, booking.seats)
+    return waitlist.offer_freed_seats(booking.slot_id, now=now)
+
+
+def cancel(
+    booking: Booking,
+    *,
+    by: str,
+    actor: User | None,
+    reason: str = "",
+    now: datetime | None = None,
+) -> Booking:
+    """Cancel a live booking; freed seats go to the waiting list. Commits.
+
+    ``by`` is ``resident``, ``provider``, ``admin`` or ``system``. Residents may cancel only
+    before the service's cancellation deadline (``cancel_deadline_passed``), and only their
+    own bookings (``not_owner``). Mails the resident, and the provider when the resident
+    cancels.
+    """
+    if by not in CANCELLED_BY:
+        raise ValueError(f"by must be one of {CANCELLED_BY}")
+    now = now or utcnow()
+    if by == "resident":
+        if actor is None or booking.user_id != actor.id:
+            raise BookingRefused.single("not_owner")
+        deadline = booking.slot.starts_at - timedelta(
+            minutes=booking.service.cancel_deadline_minutes
+        )
+        if booking.status in ("pending", "confirmed") and now > deadline:
+            raise BookingRefused.single("cancel_deadline_passed")
+    held = holds_seats(booking.status)
+    changes = [
+        transition(booking, "cancelled", now=now, cancelled_by=by, cancel_reason=reason[:500])
+    ]
+    if held:
+        changes.extend(_release_and_offer(booking, now))
+    notifications.booking_event(booking, "cancelled")
+    if by == "resident":
+        notifications.provider_cancellation(booking)
+    db.session.commit()
+    waitlist.after_commit(changes)
+    return booking
+
+
+def approve(booking: Booking, actor: User | None, *, now: datetime | None = None) -> Booking:
+    """Confirm a pending booking (provider or admin decision). Commits."""
+    now = now or utcnow()
+    change = transition(booking, "confirmed", now=now, decided_at=now)
+    notifications.booking_event(booking, "approved")
+    db.session.commit()
+    waitlist.after_commit([change])
+    return booking
+
+
+def reject(
+    booking: Booking, actor: User | None, reason: str = "", *, now: datetime | None = None
+) -> Booking:
+    """Reject a pending booking, free its seats for the waiting list. Commits."""
+    now = now or utcnow()
+    changes = [transition(booking, "rejected", now=now, decided_at=now, cancel_reason=reason[:500])]
+    changes.extend(_release_and_offer(booking, now))
+    notifications.booking_event(booking, "rejected")
+    db.session.commit()
+    waitlist.after_commit(changes)
+    return booking
+
+
+def _require_started(booking: Booking, now: datetime) -> None:
+    if booking.slot.starts_at > now:
+        raise BookingRefused.single("not_started")
+
+
+def mark_attended(booking: Booking, actor: User | None, *, now: datetime | None = None) -> Booking:
+    """Record that the resident came (confirmed bookings, once the slot has started)."""
+    now = now or utcnow()
+    _require_started(booking, now)
+    change = transition(booking, "attended", now=now)
+    db.session.commit()
+    waitlist.after_commit([change])
+    return booking
+
+
+def mark_no_show(booking: Booking, actor: User | None, *, now: datetime | None = None) -> Booking:
+    """Record that the resident did not come (confirmed bookings, once the slot has started)."""
+    now = now or utcnow()
+    _require_started(booking, now)
+    change = transition(booking, "no_show", now=now)
+    db.session.commit()
+    waitlist.after_commit([change])
+    return booking
+
+
+def rate(
+    booking: Booking,
+    user: User,
+    rating: int,
+    comment: str = "",
+    *,
+    now: datetime | None = None,
+) -> Booking:
+    """Let the owner rate an attended booking once, 1 to 5 stars with an optional comment."""
+    now = now or utcnow()
+    problems: list[BookingProblem] = []
+    if booking.user_id != user.id:
+        problems.append(BookingProblem.of("not_owner"))
+    if booking.status != "attended":
+        problems.append(BookingProblem.of("invalid_transition"))
+    if booking.rating is not None:
+        problems.append(BookingProblem.of("already_rated"))
+    if not isinstance(rating, int) or not 1 <= rating <= 5:
+        problems.append(BookingProblem.of("invalid_rating"))
+    if problems:
+        raise BookingRefused(problems)
+    rated = db.session.execute(  # conditional: two submits at once rate once
+        update(Booking)
+        .where(Booking.id == booking.id, Booking.rating.is_(None), Booking.status == "attended")
+        .values(rating=rating, rating_comment=comment.strip()[:2000], rated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if rated.rowcount != 1:
+        db.session.rollback()
+        raise BookingRefused.single("already_rated")
+    db.session.commit()
+    db.session.refresh(booking)
+    return booking

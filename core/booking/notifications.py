@@ -1,0 +1,115 @@
+"""Booking mail: rendered in the resident's language, times in the district's zone.
+
+Each message is queued in the outbox in the caller's transaction, so it is sent only if the
+change it announces is committed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_time
+from flask import current_app, render_template
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+
+from core.booking.states import StateChange
+from core.extensions import db
+from core.models import Booking, District, OutboxMessage
+from core.notifications.outbox import queue_mail
+
+SUBJECTS: dict[str, Any] = {
+    "confirmed": _l("Booking confirmed: %(service)s"),
+    "pending": _l("Booking request received: %(service)s"),
+    "approved": _l("Booking approved: %(service)s"),
+    "rejected": _l("Booking not accepted: %(service)s"),
+    "cancelled": _l("Booking cancelled: %(service)s"),
+    "waitlisted": _l("You are on the waiting list: %(service)s"),
+    "offered": _l("A place is free for you: %(service)s"),
+    "offer_expired": _l("Your waiting-list offer has expired: %(service)s"),
+    "reminder": _l("Reminder: %(service)s"),
+    "provider_cancelled": _l("A resident cancelled a booking: %(service)s"),
+}
+CHANGE_EVENTS = {"confirmed": "confirmed", "pending": "pending", "offered": "offered"}
+
+
+def booking_link(booking: Booking) -> str:
+    """The absolute address of the booking's page in the resident's area."""
+    base = current_app.config["CONCILIA_BASE_URL"].rstrip("/")
+    return f"{base}/me/bookings/{booking.public_id}"
+
+
+def format_local(moment: datetime, zone: ZoneInfo, locale: str) -> str:
+    """A date and time in ``zone``, written for ``locale`` (e.g. "lunedì 30 marzo 2026, 09:00")."""
+    local = moment.astimezone(zone)
+    return (
+        f"{format_date(local, 'full', locale=locale)}, {format_time(local, 'HH:mm', locale=locale)}"
+    )
+
+
+def _render(
+    event: str, booking: Booking, recipient: str, locale: str, **extra: Any
+) -> OutboxMessage:
+    service = booking.service
+    district = db.session.get(District, service.district_id)
+    zone = ZoneInfo(district.timezone if district else "Europe/Rome")
+    with force_locale(locale):
+        title = service.title(locale)
+        context = {
+            "booking": booking,
+            "service_title": title,
+            "organisation": service.organisation.name,
+            "place": service.place_name,
+            "address": service.address,
+            "when": format_local(booking.slot.starts_at, zone, locale),
+            "offer_expires": (
+                format_local(booking.offer_expires_at, zone, locale)
+                if booking.offer_expires_at
+                else ""
+            ),
+            "link": booking_link(booking),
+            "district_name": district.name if district else "",
+            **extra,
+        }
+        subject = str(SUBJECTS[event]) % {"service": title}
+        text = render_template(f"mail/booking_{event}.txt", **context)
+        html = render_template(f"mail/booking_{event}.html", **context)
+    return queue_mail(recipient, subject, text, body_html=html, kind=f"booking_{event}")
+
+
+def _resident_locale(booking: Booking) -> str:
+    user = booking.user
+    if user is not None and user.locale in ("it", "en"):
+        return user.locale
+    district = db.session.get(District, booking.service.district_id)
+    return district.default_locale if district and district.default_locale else "it"
+
+
+def booking_event(booking: Booking, event: str) -> OutboxMessage | None:
+    """Queue the resident's mail for ``event`` (``confirmed``, ``pending``, ``approved``,
+    ``rejected``, ``cancelled``, ``waitlisted``, ``offered``, ``offer_expired``, ``reminder``).
+    """
+    recipient = booking.applicant_email or (booking.user.email if booking.user else "")
+    if not recipient:
+        return None
+    return _render(event, booking, recipient, _resident_locale(booking))
+
+
+def provider_cancellation(booking: Booking) -> OutboxMessage | None:
+    """Tell the provider's organisation (its email address) that a resident cancelled."""
+    organisation = booking.service.organisation
+    if not organisation.email:
+        return None
+    district = db.session.get(District, booking.service.district_id)
+    locale = district.default_locale if district and district.default_locale else "it"
+    base = current_app.config["CONCILIA_BASE_URL"].rstrip("/")
+    link = f"{base}/{district.slug}/provider/bookings" if district else base
+    return _render("provider_cancelled", booking, organisation.email, locale, link=link)
+
+
+def for_change(change: StateChange) -> OutboxMessage | None:
+    """Queue the mail a waiting-list state change calls for (confirmed, pending, offered)."""
+    event = CHANGE_EVENTS.get(change.new)
+    return booking_event(change.booking, event) if event else None

@@ -1,0 +1,646 @@
+"""The booking flow ("prenotazione appuntamento"): date and time → details → applicant → summary.
+
+Works without JavaScript: each step is a plain form that POSTs and redirects to the next one.
+The choices are kept in the session and validated again at the final step, where the engine
+checks eligibility and every rule (and claims the seat). Submitting the summary twice books
+once: the page carries an idempotency key that the engine honours.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from itertools import groupby
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response
+from wtforms import BooleanField, EmailField, Field, HiddenField, IntegerField, StringField
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+)
+
+from core.booking import Applicant, BookingRefused, book, join_waitlist
+from core.booking.rules import is_beneficiary
+from core.extensions import db
+from core.i18n import locale_code
+from core.models import Booking, District, Service, Slot, User
+from core.models.types import utcnow
+from core.tenancy import get_district_or_404
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("booking", __name__)
+
+SESSION_KEY = "booking_flow"
+RESERVED_FIELDS = frozenset({"csrf_token", "seats", "slot", "consent", "idempotency_key"})
+CONFLICT_CODES = frozenset({"slot_full", "already_booked"})
+MAX_SLOTS_LISTED = 300
+KEY_RE = re.compile(r"^[A-Za-z0-9_-]{16,80}$")
+STEPS = (
+    ("start", _l("Date and time")),
+    ("details", _l("Details")),
+    ("applicant", _l("Applicant")),
+    ("summary", _l("Summary")),
+)
+
+
+# --- forms -----------------------------------------------------------------------------------
+
+
+class SlotForm(FlaskForm):
+    """Step 1: the chosen time (``<slot id>``, or ``waitlist-<slot id>`` for a full one)."""
+
+    slot = StringField(
+        _l("Date and time"),
+        validators=[InputRequired(message=_l("Choose a date and time."))],
+    )
+
+
+class ApplicantForm(FlaskForm):
+    """Step 3: who the booking is for."""
+
+    name = StringField(
+        _l("Full name"),
+        validators=[
+            InputRequired(message=_l("Enter the name of the person booking.")),
+            Length(max=200, message=_l("The name is too long.")),
+        ],
+    )
+    email = EmailField(
+        _l("Email"),
+        validators=[
+            InputRequired(message=_l("Enter an email address.")),
+            Email(message=_l("Enter a valid email address."), check_deliverability=False),
+            Length(max=254, message=_l("The email address is too long.")),
+        ],
+    )
+    phone = StringField(
+        _l("Phone (optional)"),
+        validators=[
+            Optional(),
+            Length(max=40, message=_l("The phone number is too long.")),
+            Regexp(
+                r"^\+?[0-9 ().-]{6,}$",
+                message=_l("Enter a phone number with digits only, e.g. +39 02 1234567."),
+            ),
+        ],
+    )
+
+
+class ConfirmForm(FlaskForm):
+    """Step 4: the privacy consent and the idempotency key."""
+
+    consent = BooleanField(
+        _l(
+            "I have read the privacy notice and agree to the processing of my data for this booking"
+        ),
+        validators=[DataRequired(message=_l("You must accept the privacy notice to book."))],
+    )
+    idempotency_key = HiddenField()
+
+
+def plugin_fields(service: Service) -> list[tuple[str, Field]]:
+    """The extra fields the plugins ask for this service, in plugin order, reserved names out."""
+    fields: list[tuple[str, Field]] = []
+    seen: set[str] = set()
+    for answer in current_app.extensions["concilia"].hook.booking_form_fields(service=service):
+        for name, field in answer or ():
+            if name in RESERVED_FIELDS or name in seen or not name.isidentifier():
+                log.warning("booking form field %r ignored: reserved or repeated", name)
+                continue
+            seen.add(name)
+            fields.append((name, field))
+    return fields
+
+
+def details_form_class(service: Service) -> tuple[type[FlaskForm], list[str]]:
+    """A form class with the plugins' fields (and seats, when more than one is allowed)."""
+
+    class DetailsForm(FlaskForm):
+        """Step 2: details the service needs."""
+
+    names: list[str] = []
+    for name, field in plugin_fields(service):
+        setattr(DetailsForm, name, field)
+        names.append(name)
+    if service.max_seats_per_booking > 1:
+        maximum = service.max_seats_per_booking
+        DetailsForm.seats = IntegerField(  # type: ignore[attr-defined]
+            _l("Number of places"),
+            default=1,
+            validators=[
+                InputRequired(message=_l("Enter how many places you need.")),
+                NumberRange(
+                    min=1,
+                    max=maximum,
+                    message=_l("Choose between 1 and %(max)s places.", max=maximum),
+                ),
+            ],
+        )
+    return DetailsForm, names
+
+
+def needs_details(service: Service) -> bool:
+    """Whether step 2 has anything to ask."""
+    return service.max_seats_per_booking > 1 or bool(plugin_fields(service))
+
+
+def jsonable(value: Any) -> Any:
+    """A form value as JSON-ready data (dates as ISO strings, decimals as strings)."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    return value
+
+
+# --- the flow's state ------------------------------------------------------------------------
+
+
+@dataclass
+class Choice:
+    """The time chosen at step 1."""
+
+    slot: Slot
+    waitlist: bool
+
+
+def _flows() -> dict[str, Any]:
+    return session.get(SESSION_KEY) or {}
+
+
+def flow_state(service: Service) -> dict[str, Any]:
+    """This service's in-progress choices (a copy)."""
+    return dict(_flows().get(str(service.id)) or {})
+
+
+def save_flow(service: Service, state: dict[str, Any]) -> None:
+    """Store this service's choices (only one flow per service is kept)."""
+    flows = dict(_flows())
+    flows[str(service.id)] = state
+    session[SESSION_KEY] = flows
+
+
+def clear_flow(service: Service) -> None:
+    """Forget this service's choices (after booking)."""
+    flows = dict(_flows())
+    flows.pop(str(service.id), None)
+    session[SESSION_KEY] = flows
+
+
+def _service_or_404(district_slug: str, service_id: int) -> tuple[District, Service]:
+    _config, district = get_district_or_404(district_slug)
+    service = db.session.scalar(
+        select(Service).where(
+            Service.id == service_id,
+            Service.district_id == district.id,
+            Service.status == "published",
+        )
+    )
+    if service is None:
+        abort(404)
+    return district, service
+
+
+def bookable_slots(service: Service, now: datetime | None = None) -> list[Slot]:
+    """The service's future slots inside its booking window, earliest first."""
+    now = now or utcnow()
+    return list(
+        db.session.scalars(
+            select(Slot)
+            .where(
+                Slot.service_id == service.id,
+                Slot.cancelled.is_(False),
+                Slot.starts_at >= now + timedelta(minutes=service.min_notice_minutes),
+                Slot.starts_at <= now + timedelta(days=service.max_advance_days),
+            )
+            .order_by(Slot.starts_at, Slot.id)
+            .limit(MAX_SLOTS_LISTED)
+        )
+    )
+
+
+def parse_choice(service: Service, raw: str | None) -> tuple[Choice | None, str, int]:
+    """Check a step-1 answer; returns the choice, or an error message and HTTP status."""
+    raw = (raw or "").strip()
+    waitlist = raw.startswith("waitlist-")
+    number = raw.removeprefix("waitlist-")
+    if not number.isdigit() or len(number) > 12:
+        return None, _("Choose one of the times listed."), 422
+    slot = db.session.get(Slot, int(number))
+    if slot is None or slot.service_id != service.id:
+        return None, _("Choose one of the times listed."), 422
+    now = utcnow()
+    if slot.cancelled or slot.starts_at <= now:
+        return None, _("This time is no longer available. Choose another one."), 422
+    if not any(s.id == slot.id for s in bookable_slots(service, now)):
+        return None, _("This time cannot be booked. Choose one of the times listed."), 422
+    if waitlist:
+        if not service.waitlist_enabled:
+            return None, _("This service has no waiting list."), 422
+        if slot.available > 0:
+            return None, _("This time still has free places: choose it directly."), 422
+    elif slot.available <= 0:
+        return None, _("This time is no longer available. Choose another one."), 409
+    return Choice(slot, waitlist), "", 200
+
+
+def _stored_choice(service: Service, state: dict[str, Any]) -> Choice | None:
+    slot_id = state.get("slot_id")
+    if not isinstance(slot_id, int):
+        return None
+    slot = db.session.get(Slot, slot_id)
+    if slot is None or slot.service_id != service.id:
+        return None
+    return Choice(slot, bool(state.get("waitlist")))
+
+
+def _details_form(service: Service, state: dict[str, Any]) -> tuple[FlaskForm, list[str]]:
+    """The step-2 form filled from the session (no CSRF: it is re-validation, not a POST)."""
+    form_class, names = details_form_class(service)
+    data = MultiDict([(k, v) for k, values in (state.get("details") or {}).items() for v in values])
+    return form_class(formdata=data, meta={"csrf": False}), names
+
+
+def _answers(form: FlaskForm, names: Iterable[str]) -> dict[str, Any]:
+    return {name: jsonable(form[name].data) for name in names}
+
+
+def _seats(form: FlaskForm) -> int:
+    field = getattr(form, "seats", None)
+    return int(field.data) if field is not None and field.data else 1
+
+
+def _steps(current: str, service: Service) -> list[dict[str, Any]]:
+    """The stepper's steps with their state (done, current, to do) and link."""
+    order = [key for key, _label in STEPS]
+    index = order.index(current)
+    return [
+        {
+            "key": key,
+            "label": label,
+            "number": i + 1,
+            "done": i < index,
+            "current": i == index,
+        }
+        for i, (key, label) in enumerate(STEPS)
+    ]
+
+
+def _render(
+    template: str,
+    district: District,
+    service: Service,
+    step: str,
+    status: int = 200,
+    **context: Any,
+) -> tuple[str, int]:
+    return (
+        render_template(
+            template,
+            district_row=district,
+            service=service,
+            steps=_steps(step, service),
+            step=step,
+            locale=locale_code(),
+            **context,
+        ),
+        status,
+    )
+
+
+def _restart(district: District, service: Service, message: str) -> Response:
+    flash(message, "warning")
+    return redirect(url_for("booking.start", district=district.slug, service_id=service.id))
+
+
+# --- step 1: date and time -------------------------------------------------------------------
+
+
+def _slot_groups(service: Service, zone: str) -> list[tuple[date, list[Slot]]]:
+    tz = ZoneInfo(zone)
+    slots = bookable_slots(service)
+    return [
+        (day, list(items))
+        for day, items in groupby(slots, key=lambda s: s.starts_at.astimezone(tz).date())
+    ]
+
+
+@bp.route("/<district>/services/<int:service_id>/book", methods=["GET", "POST"])
+@login_required
+def start(district: str, service_id: int) -> Response | tuple[str, int]:
+    """Step 1: the available times, grouped by day, with the places left."""
+    row, service = _service_or_404(district, service_id)
+    state = flow_state(service)
+    form = SlotForm()
+    status, error = 200, ""
+    if request.method == "POST":
+        if form.validate_on_submit():
+            choice, error, status = parse_choice(service, form.slot.data)
+            if choice is not None:
+                if state.get("slot_id") != choice.slot.id:
+                    state.pop("idempotency_key", None)
+                state.update(slot_id=choice.slot.id, waitlist=choice.waitlist)
+                save_flow(service, state)
+                nxt = "booking.details" if needs_details(service) else "booking.applicant"
+                return redirect(url_for(nxt, district=row.slug, service_id=service.id))
+            form.slot.errors = [error]
+        else:
+            status = 400 if "csrf_token" in form.errors else 422
+            if status == 400:
+                abort(400)
+    chosen = ""
+    if request.method == "POST":
+        chosen = form.slot.data or ""
+    elif state.get("slot_id"):
+        chosen = ("waitlist-" if state.get("waitlist") else "") + str(state["slot_id"])
+    return _render(
+        "booking/start.html",
+        row,
+        service,
+        "start",
+        status,
+        form=form,
+        groups=_slot_groups(service, row.timezone),
+        chosen=chosen,
+        zone=row.timezone,
+    )
+
+
+# --- step 2: details -------------------------------------------------------------------------
+
+
+@bp.route("/<district>/services/<int:service_id>/book/details", methods=["GET", "POST"])
+@login_required
+def details(district: str, service_id: int) -> Response | tuple[str, int]:
+    """Step 2: the details the service's plugins ask for, and the number of places."""
+    row, service = _service_or_404(district, service_id)
+    state = flow_state(service)
+    if _stored_choice(service, state) is None:
+        return _restart(row, service, _("Choose a date and time first."))
+    if not needs_details(service):
+        return redirect(url_for("booking.applicant", district=row.slug, service_id=service.id))
+    form_class, names = details_form_class(service)
+    status = 200
+    if request.method == "POST":
+        form = form_class()
+        if form.validate_on_submit():
+            state["details"] = {
+                name: request.form.getlist(name)
+                for name in [*names, *(["seats"] if hasattr(form, "seats") else [])]
+            }
+            save_flow(service, state)
+            return redirect(url_for("booking.applicant", district=row.slug, service_id=service.id))
+        if "csrf_token" in form.errors:
+            abort(400)
+        status = 422
+    elif state.get("details"):
+        stored = state["details"]
+        form = form_class(formdata=MultiDict([(k, v) for k, vs in stored.items() for v in vs]))
+    else:
+        form = form_class()
+    return _render("booking/details.html", row, service, "details", status, form=form, names=names)
+
+
+# --- step 3: applicant -----------------------------------------------------------------------
+
+
+@bp.route("/<district>/services/<int:service_id>/book/applicant", methods=["GET", "POST"])
+@login_required
+def applicant(district: str, service_id: int) -> Response | tuple[str, int]:
+    """Step 3: name, email and phone of the applicant, prefilled from the account."""
+    row, service = _service_or_404(district, service_id)
+    state = flow_state(service)
+    if _stored_choice(service, state) is None:
+        return _restart(row, service, _("Choose a date and time first."))
+    status = 200
+    if request.method == "POST":
+        form = ApplicantForm()
+        if form.validate_on_submit():
+            state["applicant"] = {
+                "name": form.name.data.strip(),
+                "email": form.email.data.strip(),
+                "phone": (form.phone.data or "").strip(),
+            }
+            save_flow(service, state)
+            return redirect(url_for("booking.summary", district=row.slug, service_id=service.id))
+        if "csrf_token" in form.errors:
+            abort(400)
+        status = 422
+    else:
+        stored = state.get("applicant") or {}
+        form = ApplicantForm(
+            formdata=None,
+            data={
+                "name": stored.get("name", current_user.full_name),
+                "email": stored.get("email", current_user.email),
+                "phone": stored.get("phone", current_user.phone),
+            },
+        )
+    back = "booking.details" if needs_details(service) else "booking.start"
+    return _render(
+        "booking/applicant.html", row, service, "applicant", status, form=form, back=back
+    )
+
+
+# --- step 4: summary and confirmation --------------------------------------------------------
+
+
+@dataclass
+class Review:
+    """Everything the summary shows and the confirmation books, validated again."""
+
+    choice: Choice
+    seats: int
+    answers: dict[str, Any]
+    answer_labels: list[tuple[str, str]]
+    applicant: Applicant
+    unit_price: int
+    beneficiary_price: bool
+
+
+def review(service: Service, state: dict[str, Any]) -> tuple[Review | None, str]:
+    """Validate the stored choices again; returns the review, or the step to go back to."""
+    choice = _stored_choice(service, state)
+    if choice is None:
+        return None, "booking.start"
+    form, names = _details_form(service, state)
+    if needs_details(service) and (not state.get("details") or not form.validate()):
+        return None, "booking.details"
+    stored = state.get("applicant")
+    applicant_form = ApplicantForm(formdata=MultiDict(stored or {}), meta={"csrf": False})
+    if not stored or not applicant_form.validate():
+        return None, "booking.applicant"
+    user = current_user._get_current_object()
+    beneficiary = service.beneficiary_price_cents is not None and is_beneficiary(
+        user, service.district_id
+    )
+    unit = service.beneficiary_price_cents if beneficiary else service.price_cents
+    labels = [(str(form[name].label.text), _display(form[name].data)) for name in names]
+    return (
+        Review(
+            choice=choice,
+            seats=_seats(form),
+            answers=_answers(form, names),
+            answer_labels=labels,
+            applicant=Applicant(
+                name=stored["name"], email=stored["email"], phone=stored.get("phone", "")
+            ),
+            unit_price=int(unit or 0),
+            beneficiary_price=beneficiary,
+        ),
+        "",
+    )
+
+
+def _display(value: Any) -> str:
+    if value is True:
+        return _("Yes")
+    if value is False:
+        return _("No")
+    if value is None:
+        return "–"
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def _render_summary(
+    row: District,
+    service: Service,
+    data: Review,
+    form: ConfirmForm,
+    *,
+    status: int = 200,
+    problems: list[str] | None = None,
+) -> tuple[str, int]:
+    return _render(
+        "booking/summary.html",
+        row,
+        service,
+        "summary",
+        status,
+        form=form,
+        review=data,
+        problems=problems or [],
+        zone=row.timezone,
+        deadline=data.choice.slot.starts_at - timedelta(minutes=service.cancel_deadline_minutes),
+        back="booking.applicant",
+    )
+
+
+@bp.get("/<district>/services/<int:service_id>/book/summary")
+@login_required
+def summary(district: str, service_id: int) -> Response | tuple[str, int]:
+    """Step 4: the recap (time, place, details, applicant, rules, price) and the consent."""
+    row, service = _service_or_404(district, service_id)
+    state = flow_state(service)
+    data, back_to = review(service, state)
+    if data is None:
+        return _restart_at(row, service, back_to)
+    if not state.get("idempotency_key"):
+        state["idempotency_key"] = secrets.token_urlsafe(24)
+        save_flow(service, state)
+    form = ConfirmForm(formdata=None, data={"idempotency_key": state["idempotency_key"]})
+    return _render_summary(row, service, data, form)
+
+
+def _restart_at(row: District, service: Service, endpoint: str) -> Response:
+    flash(_("Some of your choices are missing or no longer valid: check them again."), "warning")
+    return redirect(url_for(endpoint, district=row.slug, service_id=service.id))
+
+
+def _replayed(user: User, key: str) -> Booking | None:
+    """The booking an earlier submit of this summary already made, if any."""
+    return db.session.scalar(
+        select(Booking).where(Booking.user_id == user.id, Booking.idempotency_key == key)
+    )
+
+
+def _done(booking: Booking) -> Response:
+    if booking.status == "waitlisted":
+        flash(
+            _("You are on the waiting list. We will write to you if a place frees up."), "success"
+        )
+    elif booking.status == "pending":
+        flash(_("Your request has been sent. The provider will confirm it."), "success")
+    else:
+        flash(_("Your booking is confirmed."), "success")
+    return redirect(url_for("bookings.detail", public_id=booking.public_id))
+
+
+@bp.post("/<district>/services/<int:service_id>/book/confirm")
+@login_required
+def confirm(district: str, service_id: int) -> Response | tuple[str, int]:
+    """Book (or join the waiting list) with the engine; refusals are shown on the summary."""
+    row, service = _service_or_404(district, service_id)
+    form = ConfirmForm()
+    user: User = current_user._get_current_object()
+    valid = form.validate_on_submit()
+    if "csrf_token" in form.errors:
+        abort(400)
+    key = (form.idempotency_key.data or "").strip()
+    if not KEY_RE.match(key):
+        abort(400)
+    replay = _replayed(user, key)
+    if replay is not None and replay.service_id == service.id:
+        clear_flow(service)
+        return _done(replay)
+    state = flow_state(service)
+    data, back_to = review(service, state)
+    if data is None:
+        return _restart_at(row, service, back_to)
+    if not valid:
+        return _render_summary(row, service, data, form, status=422)
+    operation = join_waitlist if data.choice.waitlist else book
+    try:
+        booking = operation(
+            user=user,
+            slot_id=data.choice.slot.id,
+            seats=data.seats,
+            answers=data.answers,
+            applicant=data.applicant,
+            idempotency_key=key,
+        )
+    except BookingRefused as refused:
+        db.session.rollback()
+        conflict = bool(CONFLICT_CODES & set(refused.codes))
+        data, _back = review(service, state)
+        if data is None:
+            return _restart_at(row, service, _back)
+        return _render_summary(
+            row, service, data, form, status=409 if conflict else 422, problems=refused.messages
+        )
+    clear_flow(service)
+    return _done(booking)
