@@ -101,8 +101,10 @@ def configure_i18n(app: Flask) -> None:
 
 def configure_blueprints(app: Flask) -> None:
     """Register the core's blueprints, then the plugins'."""
+    from core.tenancy import DistrictConverter
     from core.web import register_core_blueprints
 
+    app.url_map.converters["district"] = DistrictConverter
     register_core_blueprints(app)
     host = app.extensions["concilia"]
     for _name, blueprints in host.call_each("register_blueprints", app=app):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, current_app, g, has_request_context, request
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from werkzeug.routing import BaseConverter, ValidationError
 
 from core.extensions import db
 from core.models import District
@@ -73,3 +74,19 @@ def default_district_slug() -> str | None:
     if configured and configured in configs:
         return configured
     return sorted(configs)[0] if configs else None
+
+
+class DistrictConverter(BaseConverter):
+    """URL converter ``<district:district>`` that matches installed district slugs only.
+
+    Used where a district slug is the whole first segment (``/<district>/``), so that other
+    one-segment paths (``/logout``, a mistyped page) are not taken for a district.
+    """
+
+    regex = "[a-z0-9][a-z0-9-]{0,63}"
+
+    def to_python(self, value: str) -> str:
+        """Accept the slug only if a plugin registers that district."""
+        if value not in district_configs():
+            raise ValidationError()
+        return value

@@ -40,7 +40,7 @@ def localized(obj: Any, name: str) -> str:
     return getattr(obj, f"{name}_{first}", "") or getattr(obj, f"{name}_{second}", "") or ""
 
 
-@bp.get("/<district>/")
+@bp.get("/<district:district>/", strict_slashes=False)
 def district_home(district: str) -> str:
     """A district's home: its areas with how many services each offers, and a search box."""
     config, row = get_district_or_404(district)

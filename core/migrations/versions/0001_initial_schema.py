@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 11:34:43.050831
+Create Date: 2026-11-23 11:48:46.426128
 
 """
 from alembic import op
