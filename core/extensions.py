@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from flask_babel import Babel
+from typing import Any
+
+from flask import current_app
+from flask_babel import Babel, Domain
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -27,9 +30,32 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+class AppScopedDomain(Domain):
+    """Flask-Babel's domain, with loaded catalogs cached per app instead of per process.
+
+    Flask-Babel caches by (locale, domain) only; two apps in one process with different plugin
+    catalogs (tests, or several deployments in one server) would share the first one's.
+    """
+
+    def get_translations_cache(self, ctx: Any) -> dict[Any, Any]:
+        """The cache of the current app."""
+        return current_app.extensions.setdefault("concilia_translations", {})
+
+
+class ConciliaBabel(Babel):
+    """Babel whose default domain keeps its catalog cache per app."""
+
+    @property
+    def domain_instance(self) -> Domain:
+        """The default message domain (one per Babel object, caches per app)."""
+        if not hasattr(self, "_concilia_domain"):
+            self._concilia_domain = AppScopedDomain(domain=self.domain)
+        return self._concilia_domain
+
+
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
-babel = Babel()
+babel = ConciliaBabel()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
