@@ -170,7 +170,7 @@ def test_the_age_reason_is_translated(app: Flask) -> None:
         (reason,) = plugins.family.reasons_to_refuse(
             request_for("family", "babysitting", child_name="Leo", child_age=13)
         )
-    assert reason == "Questo servizio è per bambini e ragazzi dai 0 ai 12 anni."
+    assert reason == "Questo servizio è per bambini e ragazzi da 0 a 12 anni."
 
 
 def test_elderly_answers_must_be_known_choices(app: Flask) -> None:
