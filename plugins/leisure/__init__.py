@@ -87,7 +87,7 @@ def fields_for(service: Any) -> list[tuple[str, Field]] | None:
     if service.service_type == "time-saving":
         return [
             (
-                "items",
+                "bags",
                 IntegerField(
                     _l("Bags or items to collect"),
                     [InputRequired(), NumberRange(min=1, max=MAX_ITEMS)],
@@ -113,7 +113,7 @@ def reasons_to_refuse(request: BookingRequest) -> list[str]:
     if service.service_type == "sport-courses" and request.answers.get("level") not in LEVELS:
         reasons.append(_("Please choose your level."))
     if service.service_type == "time-saving":
-        items = _as_int(request.answers.get("items"))
+        items = _as_int(request.answers.get("bags"))
         if items is None or not 1 <= items <= MAX_ITEMS:
             reasons.append(
                 _("We can collect from 1 to %(max)d bags or items per booking.", max=MAX_ITEMS)

@@ -183,3 +183,12 @@ def test_demo_logins_authenticate_with_their_roles(app: Flask) -> None:
         user=beneficiary, district=config, declaration=declaration
     )
     assert decision.status == "approved"
+
+
+def test_demo_logins_command_prints_the_isola_accounts(app: Flask) -> None:
+    result = app.test_cli_runner().invoke(args=["demo", "logins"])
+    assert result.exit_code == 0, result.output
+    config = app.extensions["concilia"].districts["isola-garibaldi"]
+    assert "/isola-garibaldi/" in result.output
+    for login in config.demo_logins:
+        assert login.email in result.output and login.password in result.output

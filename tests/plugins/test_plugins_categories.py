@@ -98,6 +98,7 @@ def test_each_plugin_adds_fields_only_to_its_own_area(app: Flask) -> None:
         assert field_names(plugins.health, "health", "physiotherapy") == ["visit_kind"]
         assert field_names(plugins.health, "health", "swimming") == []
         assert field_names(plugins.leisure, "leisure", "sport-courses") == ["level"]
+        assert field_names(plugins.leisure, "leisure", "time-saving") == ["bags"]
 
 
 def test_health_asks_no_free_text(app: Flask) -> None:
@@ -169,7 +170,7 @@ def test_the_age_reason_is_translated(app: Flask) -> None:
         (reason,) = plugins.family.reasons_to_refuse(
             request_for("family", "babysitting", child_name="Leo", child_age=13)
         )
-    assert reason == "Questo servizio è per bambini e ragazzi dai 0 ai 12 anni."
+    assert reason == "Questo servizio è per bambini e ragazzi da 0 a 12 anni."
 
 
 def test_elderly_answers_must_be_known_choices(app: Flask) -> None:
@@ -212,8 +213,8 @@ def test_leisure_rules(app: Flask) -> None:
     with app.test_request_context():
         assert rules(request_for("leisure", "sport-courses", level="beginner")) == []
         assert rules(request_for("leisure", "sport-courses", level="olympic")) != []
-        assert rules(request_for("leisure", "time-saving", items="5")) == []
-        assert rules(request_for("leisure", "time-saving", items="6")) != []
+        assert rules(request_for("leisure", "time-saving", bags="5")) == []
+        assert rules(request_for("leisure", "time-saving", bags="6")) != []
         assert rules(request_for("leisure", "cultural-visits", seats=4)) == []
 
 
