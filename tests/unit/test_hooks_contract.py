@@ -24,7 +24,7 @@ from sqlalchemy import select
 import core.plugins.defaults
 import plugins.family
 import plugins.work
-from core.extensions import babel, db
+from core.extensions import db
 from core.models import Organisation, Service
 from core.plugins import BookingRequest, Category, DistrictConfig, EligibilityDecision, hookimpl
 from core.plugins.manager import build_host
@@ -129,20 +129,15 @@ def test_hook_translation_dirs(make_app: Any, tmp_path: Path) -> None:
 
     app = make_app(CONCILIA_EXTRA_PLUGINS=with_test_plugins(Translations()))
     assert str(folder) in app.config["BABEL_TRANSLATION_DIRECTORIES"].split(";")
-    # Flask-Babel caches loaded catalogs on the (process-wide) Babel extension object, so an
-    # app built earlier in this process may have cached the catalogs without our folder.
-    translations_cache = babel.domain_instance.cache
-    translations_cache.clear()
-    try:
-        with app.test_request_context():
-            with force_locale("it"):
-                assert gettext("Contract greeting") == "Saluto del contratto"
-                # the core's own catalog is still there
-                assert gettext("Privacy notice") != "Privacy notice"
-            with force_locale("en"):
-                assert gettext("Contract greeting") == "Contract greeting"
-    finally:
-        translations_cache.clear()
+    # Catalogs are cached per app (core.extensions.AppScopedDomain): apps built earlier in this
+    # process, without our folder, must not hide the plugin's catalog.
+    with app.test_request_context():
+        with force_locale("it"):
+            assert gettext("Contract greeting") == "Saluto del contratto"
+            # the core's own catalog is still there
+            assert gettext("Privacy notice") != "Privacy notice"
+        with force_locale("en"):
+            assert gettext("Contract greeting") == "Contract greeting"
 
 
 class _Footer:
