@@ -472,6 +472,8 @@ def test_change_password_needs_the_current_one_and_a_strong_new_one(client: Flas
 
 
 def test_pages_for_logged_in_users_send_visitors_to_login(client: FlaskClient) -> None:
+    response = client.get("/profile", headers=IT, follow_redirects=True)
+    assert "Devi accedere per vedere questa pagina." in page(response)
     for path in ("/profile", "/password/change"):
         response = client.get(path)
         assert response.status_code == 302
