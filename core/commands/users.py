@@ -83,6 +83,10 @@ def create(
         raise click.UsageError("--role provider needs --district and --org")
     if role == "district-admin" and not district_slug:
         raise click.UsageError("--role district-admin needs --district")
+    if org_slug and role != "provider":
+        raise click.UsageError("--org is only for --role provider")
+    if district_slug and role not in {"provider", "district-admin"}:
+        raise click.UsageError("--district is only for --role provider or district-admin")
     district = _district(district_slug) if district_slug else None
     organisation = _organisation(district, org_slug) if district and org_slug else None
 

@@ -17,6 +17,11 @@ running at once (two cron runs, cron and a request) can never both send the same
 A failed attempt records ``last_error`` and backs off: ``send_after = now + 2^attempts``
 minutes (at most a day). A sender that dies after claiming leaves the row to be retried when
 its lease ends (at-least-once delivery).
+
+Production advice: ``outbox`` mode with ``concilia mail send`` in cron every minute. Inline
+``smtp`` delivery happens before the response is returned, so a slow SMTP server slows the page,
+and a page that sends mail only for existing accounts (password reset) then answers measurably
+later than one that does not.
 """
 
 from __future__ import annotations

@@ -106,6 +106,11 @@ def test_bad_arguments_exit_2_with_a_clear_message(app: Flask) -> None:
             "no organisation 'nope'",
         ),
         (["x@example.org", "--role", "district-admin"], "needs --district"),
+        (["x@example.org", "--org", "coop"], "--org is only for --role provider"),
+        (
+            ["x@example.org", "--role", "platform-admin", "--district", "borgo-test"],
+            "--district is only for",
+        ),
         (["x@example.org", "--role", "wizard"], "Invalid value for '--role'"),
         (["not-an-email"], "valid email address"),
     ]

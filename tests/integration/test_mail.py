@@ -133,6 +133,14 @@ def _make_due(app: Flask) -> None:
         db.session.commit()
 
 
+def test_mail_status_counts_the_queue(app: Flask) -> None:
+    queue_mail("a@example.org", "S", "B")
+    queue_mail("b@example.org", "S", "B", send_after=datetime.now(UTC) + timedelta(days=1))
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["mail", "status"])
+    assert result.exit_code == 0 and "2 messages queued." in result.output
+
+
 def test_backoff_doubles_and_is_capped_at_a_day() -> None:
     assert [backoff(n).total_seconds() / 60 for n in (1, 2, 3, 4)] == [2, 4, 8, 16]
     assert backoff(30) == timedelta(days=1)
