@@ -239,6 +239,6 @@ def profile() -> View:
         "auth/profile.html",
         form=form,
         user=user,
-        role_names=[str(forms.ROLE_NAMES[role]) for role in user.roles],
+        role_names=[str(forms.ROLE_NAMES.get(role, role)) for role in user.roles],
         logout_form=forms.LogoutForm(),
     ), _status(form)

@@ -330,4 +330,5 @@ def test_emails_are_rendered_in_the_recipients_language(app: Flask) -> None:
     assert "valido per 72 ore" in italian.text and "valid for 72 hours" in english.text
     assert "https://x/v/1" in english.text and 'href="https://x/v/1"' in english.html
     assert "\n\n\n" not in english.text
+    assert "\n-- \nThis message was sent automatically" in english.text
     assert "please do not reply" in english.text
