@@ -68,6 +68,14 @@ def _status(form: FlaskForm) -> int:
     return 422 if form.is_submitted() else 200
 
 
+def _after_login(target: str | None) -> str:
+    """Where to go after logging in: ``target`` if local (and not the login page itself)."""
+    url = safe_next(target, "auth.profile")
+    if url.split("?", 1)[0] == url_for("auth.login"):
+        return url_for("auth.profile")
+    return url
+
+
 @bp.route("/register", methods=["GET", "POST"])
 @rate_limited
 def register() -> View:
@@ -134,12 +142,12 @@ def login() -> View:
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
         if current_user.is_authenticated:
-            return redirect(safe_next(form.next.data, "auth.profile"))
+            return redirect(_after_login(form.next.data))
     if form.validate_on_submit():
         result = service.authenticate(form.email.data, form.password.data)
         if result.status == "ok" and result.user is not None:
             login_user(result.user, remember=bool(form.remember.data))
-            return redirect(safe_next(form.next.data, "auth.profile"))
+            return redirect(_after_login(form.next.data))
         if result.status == "unverified":
             return render_template("auth/login.html", form=form, unverified=True), 403
         return render_template(
