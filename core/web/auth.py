@@ -31,10 +31,15 @@ View = Response | str | tuple[str, int]
 
 @bp.record_once
 def _setup(state: Any) -> None:
-    """Localize Flask-Login's messages and turn on mail delivery after commit."""
+    """Localize Flask-Login's messages and turn on mail delivery after commit.
+
+    Done when this blueprint is registered (every app registers it) so that the accounts work
+    needs no change to ``core/setup.py``; a ``configure_mail`` step there would be the tidier home.
+    """
     from core import notifications
 
     login_manager.localize_callback = _
+    # the same msgid as the 401 page in core/web/errors.py, so it is already translated
     login_manager.login_message = "You need to log in to see this page."
     notifications.init_app(state.app)
 
