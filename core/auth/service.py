@@ -120,16 +120,32 @@ def check_new_password(password: str, email: str, field: str = "password") -> No
         raise WeakPassword(" ".join(problems), field=field)
 
 
-def audit(action: str, user: User | None, actor: User | None = None, **details: object) -> None:
-    """Write an audit row about ``user`` (no commit)."""
+def audit(
+    action: str,
+    user: User | None,
+    *,
+    by: User | None = None,
+    operator: bool = False,
+    **details: object,
+) -> None:
+    """Write an audit row about ``user`` (no commit).
+
+    The actor is ``by`` if given, nobody for an ``operator`` act (CLI), else the user themself.
+    """
+    if operator:
+        actor_id = None
+    elif by is not None:
+        actor_id = by.id
+    else:
+        actor_id = user.id if user is not None else None
     db.session.add(
         AuditEntry(
             action=action,
-            actor_id=actor.id if actor is not None else (user.id if user is not None else None),
+            actor_id=actor_id,
             target_type="user",
             target_id=str(user.id) if user is not None else "",
             subject_user_id=user.id if user is not None else None,
-            details=dict(details),
+            details={**details, "operator": True} if operator else dict(details),
             ip=(request.remote_addr or "")[:64] if has_request_context() else "",
         )
     )
@@ -381,6 +397,17 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     check_new_password(new_password, user.email)
     _set_password(user, new_password)
     audit("account.password_changed", user)
+    db.session.commit()
+
+
+def set_password(user: User, new_password: str) -> None:
+    """Set a password for someone (an operator's act): ends their sessions, lifts any lock,
+    and tells the owner by email. Raises WeakPassword. Commits."""
+    check_new_password(new_password, user.email)
+    _set_password(user, new_password)
+    user.failed_logins = 0
+    user.locked_until = None
+    audit("account.password_set_by_operator", user, operator=True)
     db.session.commit()
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from core.auth.passwords import password_problems, verify_password
 from core.extensions import db
-from core.models import AuditEntry, District, DistrictAdmin, Membership, User
+from core.models import AuditEntry, District, DistrictAdmin, Membership, OutboxMessage, User
 from tests.support import factories
 
 
@@ -35,9 +35,10 @@ def test_create_a_resident_with_a_generated_password_shown_once(app: Flask) -> N
     assert user.full_name == "Anna Neri" and user.is_verified
     assert user.roles == ["resident"]
     assert verify_password(user.password_hash, password)
-    assert db.session.scalar(
+    entry = db.session.scalar(
         select(AuditEntry).where(AuditEntry.action == "account.created_by_operator")
     )
+    assert entry is not None and entry.actor_id is None and entry.subject_user_id == user.id
 
 
 def test_password_from_stdin_is_not_printed(app: Flask) -> None:
@@ -142,3 +143,36 @@ def test_a_created_account_can_log_in_through_the_web(app: Flask) -> None:
         app.test_client(), "/login", {"email": "web@example.org", "password": "Segreta-e-lunga-9"}
     )
     assert response.status_code == 302 and response.headers["Location"] == "/profile"
+
+
+def test_set_password_gives_a_new_password_and_ends_sessions(app: Flask) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    user = factories.user("me@example.org", locked_until=datetime.now(UTC) + timedelta(minutes=9))
+    db.session.commit()
+    version = user.session_version
+    result = app.test_cli_runner().invoke(
+        args=["users", "set-password", "ME@example.org", "--password-stdin"],
+        input="Segreta-e-lunga-9\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert "Segreta-e-lunga-9" not in result.output
+    user = account("me@example.org")
+    assert verify_password(user.password_hash, "Segreta-e-lunga-9")
+    assert user.session_version == version + 1 and user.locked_until is None
+    changed = db.session.scalar(select(OutboxMessage).where(OutboxMessage.recipient == user.email))
+    assert changed is not None and changed.kind == "account.password_changed"
+
+    result = app.test_cli_runner().invoke(args=["users", "set-password", "me@example.org"])
+    assert result.exit_code == 0
+    generated = re.search(r"Password \(shown only now\): (\S+)", result.output)
+    assert generated and verify_password(
+        account("me@example.org").password_hash, generated.group(1)
+    )
+
+    weak = app.test_cli_runner().invoke(
+        args=["users", "set-password", "me@example.org", "--password-stdin"], input="short\n"
+    )
+    assert weak.exit_code == 1 and "at least 10 characters" in weak.output
+    missing = app.test_cli_runner().invoke(args=["users", "set-password", "nobody@example.org"])
+    assert missing.exit_code == 1 and "no account" in missing.output
