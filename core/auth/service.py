@@ -28,6 +28,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask import has_request_context, request
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from core.auth.passwords import DUMMY_HASH, hash_password, password_problems, verify_password
 from core.auth.tokens import (
@@ -193,7 +194,11 @@ def create_account(
     verified: bool = False,
     test_environment: bool = False,
 ) -> User:
-    """Create an account (no commit). Raises InvalidEmail, WeakPassword or EmailTaken."""
+    """Create an account (no commit). Raises InvalidEmail, WeakPassword or EmailTaken.
+
+    If another transaction takes the address first, the session is rolled back and EmailTaken
+    is raised.
+    """
     address = normalize_email(email, test_environment=test_environment)
     check_new_password(password, address)
     if find_user_by_email(address) is not None:
@@ -209,7 +214,13 @@ def create_account(
         session_version=1,
     )
     db.session.add(user)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:  # the same address was signed up at the same moment
+        db.session.rollback()
+        raise EmailTaken(
+            _("An account with this email address already exists."), field="email"
+        ) from None
     return user
 
 
@@ -244,7 +255,10 @@ def register_user(
                 send_verification(existing)
         db.session.commit()
         return None
-    user = create_account(address, password, full_name=full_name, locale=locale)
+    try:
+        user = create_account(address, password, full_name=full_name, locale=locale)
+    except EmailTaken:  # lost a race with a simultaneous sign-up: answer as for a taken one
+        return None
     audit("account.register", user, privacy_consent=True, locale=user.locale or "")
     send_verification(user)
     db.session.commit()

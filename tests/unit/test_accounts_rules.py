@@ -79,3 +79,23 @@ def test_reset_tokens_carry_a_password_fingerprint(app: Flask) -> None:
     user.password_hash = "hash-2"
     assert read_reset_token(make_reset_token(user)).bound_to != first
     assert "hash" not in first  # a keyed digest, not the hash itself
+
+
+def test_a_sign_up_that_loses_a_race_for_the_address_answers_like_a_taken_one(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy import func, select
+
+    from core.auth import service
+    from core.extensions import db
+
+    # both sign-ups check before either has written: the unique index decides
+    monkeypatch.setattr(service, "find_user_by_email", lambda email: None)
+    first = service.register_user(
+        "race@example.org", "A", "Buona-password-1", "it", privacy_consent=True
+    )
+    second = service.register_user(
+        "race@example.org", "B", "Buona-password-1", "it", privacy_consent=True
+    )
+    assert first is not None and second is None
+    assert db.session.scalar(select(func.count()).select_from(User)) == 1
