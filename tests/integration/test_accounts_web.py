@@ -553,3 +553,18 @@ def test_login_and_sign_up_attempts_are_rate_limited_per_address(make_app: objec
     for _attempt in range(3):
         assert sign_up(client, email="bad").status_code == 422
     assert sign_up(client).status_code == 429
+
+
+def test_remember_me_sets_a_lasting_cookie_only_when_asked(app: Flask) -> None:
+    factories.user("me@example.org")
+    db.session.commit()
+    plain, remembered = app.test_client(), app.test_client()
+    response = log_in(plain, "me@example.org", factories.PASSWORD)
+    assert "remember_token" not in response.headers.get("Set-Cookie", "")
+    response = submit(
+        remembered,
+        "/login",
+        {"email": "me@example.org", "password": factories.PASSWORD, "remember": "y"},
+    )
+    cookies = " ".join(response.headers.getlist("Set-Cookie"))
+    assert "remember_token=" in cookies and "HttpOnly" in cookies
