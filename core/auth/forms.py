@@ -46,6 +46,7 @@ def _valid_email(_form: Any, field: Any) -> None:
 
 def _strong_password(email_field: str | None = None) -> Any:
     def check(form: FlaskForm, field: Any) -> None:
+        """Refuse a password that breaks the rule, naming every problem."""
         email = ""
         if email_field is not None:
             email = form[email_field].data or ""

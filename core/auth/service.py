@@ -28,6 +28,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask import has_request_context, request
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from core.auth.passwords import DUMMY_HASH, hash_password, password_problems, verify_password
 from core.auth.tokens import (
@@ -120,16 +121,32 @@ def check_new_password(password: str, email: str, field: str = "password") -> No
         raise WeakPassword(" ".join(problems), field=field)
 
 
-def audit(action: str, user: User | None, actor: User | None = None, **details: object) -> None:
-    """Write an audit row about ``user`` (no commit)."""
+def audit(
+    action: str,
+    user: User | None,
+    *,
+    by: User | None = None,
+    operator: bool = False,
+    **details: object,
+) -> None:
+    """Write an audit row about ``user`` (no commit).
+
+    The actor is ``by`` if given, nobody for an ``operator`` act (CLI), else the user themself.
+    """
+    if operator:
+        actor_id = None
+    elif by is not None:
+        actor_id = by.id
+    else:
+        actor_id = user.id if user is not None else None
     db.session.add(
         AuditEntry(
             action=action,
-            actor_id=actor.id if actor is not None else (user.id if user is not None else None),
+            actor_id=actor_id,
             target_type="user",
             target_id=str(user.id) if user is not None else "",
             subject_user_id=user.id if user is not None else None,
-            details=dict(details),
+            details={**details, "operator": True} if operator else dict(details),
             ip=(request.remote_addr or "")[:64] if has_request_context() else "",
         )
     )
@@ -177,7 +194,11 @@ def create_account(
     verified: bool = False,
     test_environment: bool = False,
 ) -> User:
-    """Create an account (no commit). Raises InvalidEmail, WeakPassword or EmailTaken."""
+    """Create an account (no commit). Raises InvalidEmail, WeakPassword or EmailTaken.
+
+    If another transaction takes the address first, the session is rolled back and EmailTaken
+    is raised.
+    """
     address = normalize_email(email, test_environment=test_environment)
     check_new_password(password, address)
     if find_user_by_email(address) is not None:
@@ -193,7 +214,13 @@ def create_account(
         session_version=1,
     )
     db.session.add(user)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:  # the same address was signed up at the same moment
+        db.session.rollback()
+        raise EmailTaken(
+            _("An account with this email address already exists."), field="email"
+        ) from None
     return user
 
 
@@ -228,7 +255,10 @@ def register_user(
                 send_verification(existing)
         db.session.commit()
         return None
-    user = create_account(address, password, full_name=full_name, locale=locale)
+    try:
+        user = create_account(address, password, full_name=full_name, locale=locale)
+    except EmailTaken:  # lost a race with a simultaneous sign-up: answer as for a taken one
+        return None
     audit("account.register", user, privacy_consent=True, locale=user.locale or "")
     send_verification(user)
     db.session.commit()
@@ -381,6 +411,17 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     check_new_password(new_password, user.email)
     _set_password(user, new_password)
     audit("account.password_changed", user)
+    db.session.commit()
+
+
+def set_password(user: User, new_password: str) -> None:
+    """Set a password for someone (an operator's act): ends their sessions, lifts any lock,
+    and tells the owner by email. Raises WeakPassword. Commits."""
+    check_new_password(new_password, user.email)
+    _set_password(user, new_password)
+    user.failed_logins = 0
+    user.locked_until = None
+    audit("account.password_set_by_operator", user, operator=True)
     db.session.commit()
 
 

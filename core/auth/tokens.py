@@ -45,6 +45,7 @@ def _serializer(salt: str, issued_at: datetime | None = None) -> URLSafeTimedSer
 
         class _IssuedAt(TimestampSigner):
             def get_timestamp(self) -> int:
+                """The back-dated issue time."""
                 return stamp
 
         signer = _IssuedAt

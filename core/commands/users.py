@@ -10,7 +10,15 @@ from flask_babel import force_locale
 from sqlalchemy import select
 
 from core.auth.passwords import generate_password
-from core.auth.service import AccountError, EmailTaken, InvalidEmail, audit, create_account
+from core.auth.service import (
+    AccountError,
+    EmailTaken,
+    InvalidEmail,
+    audit,
+    create_account,
+    find_user_by_email,
+    set_password,
+)
 from core.extensions import db
 from core.models import ROLES, District, DistrictAdmin, Membership, Organisation
 from core.tenancy import district_configs, ensure_district_row
@@ -83,6 +91,10 @@ def create(
         raise click.UsageError("--role provider needs --district and --org")
     if role == "district-admin" and not district_slug:
         raise click.UsageError("--role district-admin needs --district")
+    if org_slug and role != "provider":
+        raise click.UsageError("--org is only for --role provider")
+    if district_slug and role not in {"provider", "district-admin"}:
+        raise click.UsageError("--district is only for --role provider or district-admin")
     district = _district(district_slug) if district_slug else None
     organisation = _organisation(district, org_slug) if district and org_slug else None
 
@@ -109,6 +121,7 @@ def create(
         audit(
             "account.created_by_operator",
             user,
+            operator=True,
             role=role,
             district=district.slug if district else "",
             organisation=organisation.slug if organisation else "",
@@ -122,4 +135,33 @@ def create(
         where = f" of {district.slug}"
     click.echo(f"Created {role}{where}: {user.email}")
     if generated:
+        click.echo(f"Password (shown only now): {password}")
+
+
+@users.command("set-password")
+@click.argument("email")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from the first line of standard input.",
+)
+@with_appcontext
+def set_password_command(email: str, password_stdin: bool) -> None:
+    """Give the account EMAIL a new password (its sessions end, a lock is lifted).
+
+    Without --password-stdin a strong password is generated and printed once. The owner is
+    told by email. Exit status 1: no such account, or the password is too weak.
+    """
+    user = find_user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"no account with the address {email!r}")
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else generate_password()
+    with force_locale("en"):
+        try:
+            set_password(user, password)
+        except AccountError as exc:
+            db.session.rollback()
+            raise click.ClickException(exc.message) from None
+    click.echo(f"New password set for {user.email}")
+    if not password_stdin:
         click.echo(f"Password (shown only now): {password}")

@@ -68,7 +68,7 @@ def _render_block(template: Template, block: str, context: dict[str, Any]) -> st
 
 
 def _tidy_text(text: str) -> str:
-    lines = [line.rstrip() for line in text.strip().splitlines()]
+    lines = [line if line == "-- " else line.rstrip() for line in text.strip().splitlines()]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip() + "\n"
 
 

@@ -17,6 +17,11 @@ running at once (two cron runs, cron and a request) can never both send the same
 A failed attempt records ``last_error`` and backs off: ``send_after = now + 2^attempts``
 minutes (at most a day). A sender that dies after claiming leaves the row to be retried when
 its lease ends (at-least-once delivery).
+
+Production advice: ``outbox`` mode with ``concilia mail send`` in cron every minute. Inline
+``smtp`` delivery happens before the response is returned, so a slow SMTP server slows the page,
+and a page that sends mail only for existing accounts (password reset) then answers measurably
+later than one that does not.
 """
 
 from __future__ import annotations
@@ -90,15 +95,24 @@ def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
 class SMTPTransport:
     """One SMTP connection, opened on first use (STARTTLS and login when configured)."""
 
-    def __init__(self, config: dict[str, Any] | Any) -> None:
+    def __init__(self, config: dict[str, Any] | Any, timeout: float = 30) -> None:
         self.config = config
+        self.timeout = timeout
         self._smtp: smtplib.SMTP | None = None
+        self._connect_error: Exception | None = None
 
     def _connect(self) -> smtplib.SMTP:
+        """Connect (and STARTTLS, log in); after one failed connection, fail fast for the run."""
+        if self._connect_error is not None:
+            raise self._connect_error
         config = self.config
-        smtp = smtplib.SMTP(
-            config["CONCILIA_MAIL_SERVER"], config["CONCILIA_MAIL_PORT"], timeout=30
-        )
+        try:
+            smtp = smtplib.SMTP(
+                config["CONCILIA_MAIL_SERVER"], config["CONCILIA_MAIL_PORT"], timeout=self.timeout
+            )
+        except OSError as exc:
+            self._connect_error = exc
+            raise
         try:
             if config["CONCILIA_MAIL_USE_TLS"]:
                 smtp.starttls(context=ssl.create_default_context())
@@ -153,11 +167,11 @@ class ConsoleTransport:
         """Nothing to close."""
 
 
-def transport_for(app: Flask) -> SMTPTransport | ConsoleTransport:
+def transport_for(app: Flask, timeout: float = 30) -> SMTPTransport | ConsoleTransport:
     """Console transport in console mode, SMTP otherwise."""
     if app.config["CONCILIA_MAIL_MODE"] == "console":
         return ConsoleTransport()
-    return SMTPTransport(app.config)
+    return SMTPTransport(app.config, timeout=timeout)
 
 
 def claim(session: Session, message_id: int, now: datetime | None = None) -> bool:
@@ -312,7 +326,9 @@ def flush_outbox(*, echo: Echo | None = None) -> SendReport:
     if not ids or current_app.config["CONCILIA_MAIL_MODE"] == "outbox":
         return SendReport()
     db.session.remove()
-    return deliver(sorted(ids), echo=echo)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    # a short timeout: the person is waiting for the page; the cron retries what fails
+    return deliver(sorted(ids), transport=transport_for(app, timeout=10), echo=echo)
 
 
 def init_app(app: Flask) -> None:

@@ -31,10 +31,15 @@ View = Response | str | tuple[str, int]
 
 @bp.record_once
 def _setup(state: Any) -> None:
-    """Localize Flask-Login's messages and turn on mail delivery after commit."""
+    """Localize Flask-Login's messages and turn on mail delivery after commit.
+
+    Done when this blueprint is registered (every app registers it) so that the accounts work
+    needs no change to ``core/setup.py``; a ``configure_mail`` step there would be the tidier home.
+    """
     from core import notifications
 
     login_manager.localize_callback = _
+    # the same msgid as the 401 page in core/web/errors.py, so it is already translated
     login_manager.login_message = "You need to log in to see this page."
     notifications.init_app(state.app)
 
@@ -66,6 +71,14 @@ def _form_error(form: FlaskForm, error: AccountError) -> None:
 
 def _status(form: FlaskForm) -> int:
     return 422 if form.is_submitted() else 200
+
+
+def _after_login(target: str | None) -> str:
+    """Where to go after logging in: ``target`` if local (and not the login page itself)."""
+    url = safe_next(target, "auth.profile")
+    if url.split("?", 1)[0] == url_for("auth.login"):
+        return url_for("auth.profile")
+    return url
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -134,12 +147,12 @@ def login() -> View:
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
         if current_user.is_authenticated:
-            return redirect(safe_next(form.next.data, "auth.profile"))
+            return redirect(_after_login(form.next.data))
     if form.validate_on_submit():
         result = service.authenticate(form.email.data, form.password.data)
         if result.status == "ok" and result.user is not None:
             login_user(result.user, remember=bool(form.remember.data))
-            return redirect(safe_next(form.next.data, "auth.profile"))
+            return redirect(_after_login(form.next.data))
         if result.status == "unverified":
             return render_template("auth/login.html", form=form, unverified=True), 403
         return render_template(
@@ -239,6 +252,6 @@ def profile() -> View:
         "auth/profile.html",
         form=form,
         user=user,
-        role_names=[str(forms.ROLE_NAMES[role]) for role in user.roles],
+        role_names=[str(forms.ROLE_NAMES.get(role, role)) for role in user.roles],
         logout_form=forms.LogoutForm(),
     ), _status(form)

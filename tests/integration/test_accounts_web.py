@@ -287,20 +287,22 @@ def test_logout_needs_a_post_with_csrf(client: FlaskClient) -> None:
 def test_five_wrong_passwords_lock_the_account_quietly_and_tell_the_owner(
     client: FlaskClient,
 ) -> None:
-    factories.user("target@example.org")
+    factories.user("target@example.org", locale="en")
     db.session.commit()
     for _attempt in range(4):
         assert log_in(client, "target@example.org", "wrong-password-1").status_code == 401
     assert user_by_email("target@example.org").locked_until is None
     assert outbox("account.locked") == []
-    fifth = log_in(client, "target@example.org", "wrong-password-1")
+    fifth = log_in(client, "target@example.org", "wrong-password-1", headers=IT)
+    assert "L'indirizzo email o la password non sono corretti." in page(fifth)  # page: Italian
     locked = user_by_email("target@example.org")
     assert locked.locked_until is not None
     assert locked.locked_until > datetime.now(UTC) + timedelta(minutes=14)
     mail = last_mail("account.locked", "target@example.org")
-    assert "/password/forgot" in mail.body_text and "15" in mail.body_text
+    assert mail.subject == "Your account has been locked for a while"  # mail: their language
+    assert "/password/forgot" in mail.body_text and "15 minutes" in mail.body_text
     # now even the right password fails, with the very same generic answer
-    right = log_in(client, "target@example.org", factories.PASSWORD)
+    right = log_in(client, "target@example.org", factories.PASSWORD, headers=IT)
     assert right.status_code == 401 and page(right) == page(fifth)
     assert len(outbox("account.locked")) == 1  # told once
 
@@ -472,6 +474,8 @@ def test_change_password_needs_the_current_one_and_a_strong_new_one(client: Flas
 
 
 def test_pages_for_logged_in_users_send_visitors_to_login(client: FlaskClient) -> None:
+    response = client.get("/profile", headers=IT, follow_redirects=True)
+    assert "Devi accedere per vedere questa pagina." in page(response)
     for path in ("/profile", "/password/change"):
         response = client.get(path)
         assert response.status_code == 302
@@ -549,3 +553,18 @@ def test_login_and_sign_up_attempts_are_rate_limited_per_address(make_app: objec
     for _attempt in range(3):
         assert sign_up(client, email="bad").status_code == 422
     assert sign_up(client).status_code == 429
+
+
+def test_remember_me_sets_a_lasting_cookie_only_when_asked(app: Flask) -> None:
+    factories.user("me@example.org")
+    db.session.commit()
+    plain, remembered = app.test_client(), app.test_client()
+    response = log_in(plain, "me@example.org", factories.PASSWORD)
+    assert "remember_token" not in response.headers.get("Set-Cookie", "")
+    response = submit(
+        remembered,
+        "/login",
+        {"email": "me@example.org", "password": factories.PASSWORD, "remember": "y"},
+    )
+    cookies = " ".join(response.headers.getlist("Set-Cookie"))
+    assert "remember_token=" in cookies and "HttpOnly" in cookies
