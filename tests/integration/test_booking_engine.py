@@ -17,7 +17,9 @@ from core.booking import (
     approve,
     book,
     cancel,
+    cancel_slot,
     claim_seats,
+    join_waitlist,
     mark_attended,
     mark_no_show,
     rate,
@@ -26,6 +28,7 @@ from core.booking import (
 )
 from core.extensions import db
 from core.models import Booking, OutboxMessage, Slot
+from core.plugins import hookimpl
 from tests.support import factories as f
 from tests.support.booking_factories import Recorder, beneficiary, bookable, booking_in
 from tests.support.test_plugins import TEST_PLUGINS
@@ -535,3 +538,62 @@ def test_rating_an_attended_booking_once(app: Flask) -> None:
     assert refused.value.codes == ["already_rated"]
     db.session.refresh(booking)
     assert booking.rating == 4
+
+
+def test_cancelling_a_whole_slot(recorder_app: tuple[Flask, Recorder]) -> None:
+    _app, recorder = recorder_app
+    _svc, slot = bookable(capacity=2, requires_approval=True)
+    a, b, c, d = f.user(), f.user(), f.user(), f.user()
+    db.session.commit()
+    confirmed = book(user=a, slot_id=slot.id)
+    approve(confirmed, None)
+    pending = book(user=b, slot_id=slot.id)
+    waiting = join_waitlist(user=c, slot_id=slot.id)
+
+    assert cancel_slot(slot, by="provider", actor=None, reason="Teacher ill") == 3
+
+    for booking in (confirmed, pending, waiting):
+        db.session.refresh(booking)
+        assert (booking.status, booking.cancelled_by, booking.cancel_reason) == (
+            "cancelled",
+            "provider",
+            "Teacher ill",
+        )
+    assert (slot.cancelled, slot.taken) == (True, 0)
+    cancelled_to = {m.recipient for m in mails("booking_cancelled")}
+    assert cancelled_to == {a.email, b.email, c.email}
+    assert {(bid, new) for bid, _old, new, _seen in recorder.changes[-3:]} == {
+        (confirmed.id, "cancelled"),
+        (pending.id, "cancelled"),
+        (waiting.id, "cancelled"),
+    }
+    assert refusal_codes(user=d, slot_id=slot.id) == ["slot_cancelled"]
+
+
+class Broken:
+    """A plugin whose after-commit hooks fail."""
+
+    PLUGIN_NAME = "aaa-broken-notifier"
+
+    @hookimpl
+    def booking_created(self, booking: Any) -> None:
+        raise RuntimeError("webhook down")
+
+    @hookimpl
+    def booking_state_changed(self, booking: Any, old: str, new: str) -> None:
+        raise RuntimeError("webhook down")
+
+
+def test_a_failing_plugin_after_the_commit_does_not_undo_the_booking(make_app: Any) -> None:
+    recorder = Recorder()
+    app = make_app(CONCILIA_EXTRA_PLUGINS=[*TEST_PLUGINS, Broken(), recorder])
+    with app.app_context():
+        _svc, slot = bookable()
+        person = f.user()
+        db.session.commit()
+        booking = book(user=person, slot_id=slot.id)
+        cancel(booking, by="resident", actor=person)
+        assert recorder.created == [(booking.id, "confirmed", True)]
+        assert recorder.changes == [(booking.id, "confirmed", "cancelled", True)]
+        db.session.refresh(booking)
+        assert booking.status == "cancelled"
