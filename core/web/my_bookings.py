@@ -182,10 +182,13 @@ def _render_detail(
     )
 
 
-def _refused(booking: Booking, exc: BookingRefused, *, rating_form: RatingForm | None = None):
+def _refused(
+    booking: Booking, exc: BookingRefused, *, rating_form: RatingForm | None = None
+) -> tuple[str, int]:
     """Show the booking again with the engine's reasons (409: the state did not allow it)."""
+    public_id = booking.public_id
     db.session.rollback()
-    booking = _own_booking_or_404(booking.public_id)
+    booking = _own_booking_or_404(public_id)
     return _render_detail(booking, rating_form=rating_form, problems=exc.messages), 409
 
 

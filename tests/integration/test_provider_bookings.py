@@ -208,6 +208,7 @@ def test_the_csv_export_is_filtered_and_safe(app: Flask, provider: dict[str, Any
     assert body[1][1] == "23:30"
     assert body[1][3] == '\'=HYPERLINK("http://x")'
     assert body[1][8] == "child_age: 7"
+    assert (body[0][7], body[1][7]) == ("Pending", "Confirmed")
     assert not any(cell.startswith(("=", "+", "-", "@")) for row in body for cell in row)
 
     only_care = client.get(f"{URL}.csv?day={DAY.isoformat()}&service={provider['care'].id}")
