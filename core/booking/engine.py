@@ -31,6 +31,7 @@ from core.models.bookings import LIVE_STATES
 from core.models.types import utcnow
 
 CANCELLED_BY = ("resident", "provider", "admin", "system")
+KEY_MAX_LENGTH = 80
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,8 @@ def _load_slot(slot_id: int) -> Slot:
 
 
 def _existing_by_key(user: User, key: str) -> Booking | None:
+    if len(key) > KEY_MAX_LENGTH:
+        raise ValueError(f"idempotency keys have at most {KEY_MAX_LENGTH} characters")
     return db.session.scalar(
         select(Booking).where(Booking.user_id == user.id, Booking.idempotency_key == key)
     )

@@ -129,6 +129,8 @@ def test_mail_is_in_the_residents_language_with_the_local_time(app: Flask) -> No
     it_mail, en_mail = mails()
     assert it_mail.subject == "Prenotazione confermata: Yoga al parco"
     assert "lunedì 21 gennaio 2030, 09:00" in it_mail.body_text
+    assert "La tua prenotazione è confermata" in it_mail.body_html
+    assert "Your booking is confirmed" in en_mail.body_html
     assert en_mail.subject == "Booking confirmed: Yoga in the park"
     assert "Monday, January 21, 2030, 09:00" in en_mail.body_text
 
@@ -597,3 +599,11 @@ def test_a_failing_plugin_after_the_commit_does_not_undo_the_booking(make_app: A
         assert recorder.changes == [(booking.id, "confirmed", "cancelled", True)]
         db.session.refresh(booking)
         assert booking.status == "cancelled"
+
+
+def test_an_overlong_idempotency_key_is_a_programming_error(app: Flask) -> None:
+    _svc, slot = bookable()
+    person = f.user()
+    db.session.commit()
+    with pytest.raises(ValueError):
+        book(user=person, slot_id=slot.id, idempotency_key="k" * 81)
