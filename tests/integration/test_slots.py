@@ -389,3 +389,14 @@ def test_regenerating_reaches_slots_beyond_the_horizon(app: Flask) -> None:
     db.session.commit()
     regenerate_slots(svc, start=MONDAY, horizon_days=30, now=datetime(2030, 1, 1, tzinfo=UTC))
     assert {s.capacity for s in slots_of(svc)} == {7}
+
+
+def test_demo_load_generates_the_slots(app: Flask) -> None:
+    svc = f.service()
+    for weekday in range(7):
+        f.opening_rule(svc, weekday=weekday, start=time(9), end=time(10))
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["demo", "load"])
+    assert result.exit_code == 0, result.output
+    assert "60 slot(s) generated from the opening hours." in result.output
+    assert len(slots_of(svc)) == 60
