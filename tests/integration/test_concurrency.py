@@ -158,3 +158,27 @@ def test_concurrent_cancellations_serve_the_waiting_list_in_order(app: Flask) ->
     assert statuses == ["confirmed", "confirmed", "waitlisted"]
     db.session.refresh(slot)
     assert slot.taken == 2
+
+
+def test_two_slot_generators_at_once_never_duplicate(app: Flask) -> None:
+    from datetime import time
+
+    from core.booking import generate_slots
+    from core.models import Service
+
+    svc = f.service()
+    for weekday in range(7):
+        f.opening_rule(svc, weekday=weekday, start=time(9), end=time(12))
+    db.session.commit()
+    service_id = svc.id  # read here: svc belongs to this thread's session
+
+    def generate() -> int:
+        service = db.session.get(Service, service_id)
+        assert service is not None
+        return generate_slots(service, horizon_days=20)
+
+    results = run_together(app, generate, [()] * 3)
+
+    assert all(isinstance(r, int) for r in results), results
+    assert sum(results) == 60
+    assert db.session.scalar(select(func.count(Slot.id))) == 60
