@@ -607,3 +607,22 @@ def test_an_overlong_idempotency_key_is_a_programming_error(app: Flask) -> None:
     db.session.commit()
     with pytest.raises(ValueError):
         book(user=person, slot_id=slot.id, idempotency_key="k" * 81)
+
+
+def test_the_confirmation_tells_the_price_the_cancel_deadline_and_the_calendar_link(
+    app: Flask,
+) -> None:
+    svc = f.service(price_cents=1250, cancel_deadline_minutes=24 * 60, title_en="Pilates")
+    slot = slot_at(svc, datetime(2030, 1, 21, 8, 0, tzinfo=UTC))  # 09:00 in Rome
+    person = f.user(locale="en")
+    db.session.commit()
+    booking = book(user=person, slot_id=slot.id, now=NOW)
+    (mail,) = mails()
+    for body in (mail.body_text, mail.body_html):
+        assert "€12.50" in body
+        assert "You can cancel online until Sunday, January 20, 2030, 09:00." in body
+        assert f"/me/bookings/{booking.public_id}.ics" in body
+    cancel(booking, by="provider", actor=None)
+    cancelled = mails("booking_cancelled")[0]
+    assert ".ics" not in cancelled.body_text
+    assert "cancel online" not in cancelled.body_text
