@@ -213,3 +213,16 @@ def test_the_list_reads_in_a_constant_number_of_statements(app: Flask, client: F
     for n in range(8):
         booking_in(f.slot(borgo_service(), starts_in=timedelta(days=n + 3)), "confirmed", person)
     assert count_selects() == few
+
+
+def test_the_list_spans_districts(app: Flask, client: FlaskClient) -> None:
+    person = logged_in(client)
+    here = booking_in(f.slot(borgo_service(title_en="Yoga")), "confirmed", person)
+    elsewhere_service = f.service(
+        f.organisation(f.district("altra-citta", name="Altra Città")), title_en="Babysitting"
+    )
+    there = booking_in(f.slot(elsewhere_service), "pending", person)
+    html = client.get("/me/bookings").get_data(as_text=True)
+    assert here.public_id in html and there.public_id in html
+    assert "Altra Città" in html and "Yoga" in html and "Babysitting" in html
+    assert client.get(f"/me/bookings/{there.public_id}").status_code == 200
