@@ -11,11 +11,21 @@ Typical use from a view or an API endpoint::
         for problem in refused.reasons:       # problem.code is stable, problem.message localized
             flash(problem.message, "danger")
 
-Operations: :func:`book`, :func:`cancel`, :func:`approve`, :func:`reject`,
-:func:`mark_attended`, :func:`mark_no_show`, :func:`rate`, :func:`join_waitlist`,
-:func:`accept_offer`, :func:`expire_offers`, :func:`send_reminders`; slots:
-:func:`generate_slots`, :func:`regenerate_slots`, :func:`add_event`, :func:`generate_all`.
-Each commits on success and raises :class:`BookingRefused` (nothing written) when refused.
+Bookings: :func:`book`, :func:`cancel`, :func:`approve`, :func:`reject`,
+:func:`mark_attended`, :func:`mark_no_show`, :func:`rate`, :func:`cancel_slot`.
+Waiting list: :func:`join_waitlist`, :func:`accept_offer`, :func:`expire_offers`.
+Jobs: :func:`send_reminders`. Slots: :func:`generate_slots`, :func:`regenerate_slots`,
+:func:`add_event`, :func:`generate_all`.
+
+Each operation commits on success, then calls the plugins' ``booking_created`` /
+``booking_state_changed``; a refusal raises :class:`BookingRefused` with every problem found
+and writes nothing. Refusal codes (see :data:`MESSAGES` for their messages):
+``slot_not_found``, ``slot_cancelled``, ``slot_past``, ``slot_full``, ``slot_not_full``,
+``too_late``, ``too_early``, ``too_many_seats``, ``not_eligible``, ``quota_reached``,
+``already_booked``, ``service_unavailable``, ``waitlist_disabled``, ``plugin_refused``,
+``cancel_deadline_passed``, ``invalid_transition``, ``not_started``, ``not_owner``,
+``already_rated``, ``invalid_rating``, ``offer_expired``. Views typically answer 409 for
+``slot_full``/``already_booked``/``invalid_transition`` and 422 for the others.
 """
 
 from core.booking.engine import (
@@ -23,6 +33,7 @@ from core.booking.engine import (
     approve,
     book,
     cancel,
+    cancel_slot,
     mark_attended,
     mark_no_show,
     rate,
@@ -54,6 +65,7 @@ __all__ = [
     "book",
     "can_transition",
     "cancel",
+    "cancel_slot",
     "claim_seats",
     "expire_offers",
     "generate_all",

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -25,12 +24,14 @@ from core.booking.rules import (
     load_context,
 )
 from core.booking.seats import claim_seats, release_seats
-from core.booking.states import StateChange, holds_seats, transition
+from core.booking.states import StateChange, call_after_commit, holds_seats, transition
 from core.extensions import db
 from core.models import Booking, Slot, User
+from core.models.bookings import LIVE_STATES
 from core.models.types import utcnow
 
 CANCELLED_BY = ("resident", "provider", "admin", "system")
+KEY_MAX_LENGTH = 80
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,8 @@ def _load_slot(slot_id: int) -> Slot:
 
 
 def _existing_by_key(user: User, key: str) -> Booking | None:
+    if len(key) > KEY_MAX_LENGTH:
+        raise ValueError(f"idempotency keys have at most {KEY_MAX_LENGTH} characters")
     return db.session.scalar(
         select(Booking).where(Booking.user_id == user.id, Booking.idempotency_key == key)
     )
@@ -220,7 +223,7 @@ def _book(
         return result
     notifications.booking_event(booking, "confirmed" if status == "confirmed" else "pending")
     db.session.commit()
-    current_app.extensions["concilia"].hook.booking_created(booking=booking)
+    call_after_commit("booking_created", booking=booking)
     return booking
 
 
@@ -351,3 +354,46 @@ def rate(
     db.session.commit()
     db.session.refresh(booking)
     return booking
+
+
+def cancel_slot(
+    slot: Slot,
+    *,
+    by: str = "provider",
+    actor: User | None = None,
+    reason: str = "",
+    now: datetime | None = None,
+) -> int:
+    """Cancel a whole slot (the provider closes it): no more bookings, every live booking
+    cancelled and mailed, waiting list included. Commits; returns how many were cancelled.
+
+    The slot is marked cancelled first, so a concurrent seat claim either committed before
+    (and its booking is cancelled here) or fails.
+    """
+    if by not in CANCELLED_BY:
+        raise ValueError(f"by must be one of {CANCELLED_BY}")
+    now = now or utcnow()
+    db.session.execute(
+        update(Slot)
+        .where(Slot.id == slot.id)
+        .values(cancelled=True)
+        .execution_options(synchronize_session=False)
+    )
+    live = db.session.scalars(
+        select(Booking)
+        .where(Booking.slot_id == slot.id, Booking.status.in_(LIVE_STATES))
+        .order_by(Booking.id)
+    ).all()
+    changes: list[StateChange] = []
+    for booking in live:
+        held = holds_seats(booking.status)
+        changes.append(
+            transition(booking, "cancelled", now=now, cancelled_by=by, cancel_reason=reason[:500])
+        )
+        if held:
+            release_seats(slot.id, booking.seats)
+        notifications.booking_event(booking, "cancelled")
+    db.session.commit()
+    db.session.refresh(slot)
+    waitlist.after_commit(changes)
+    return len(changes)

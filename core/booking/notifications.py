@@ -6,7 +6,7 @@ change it announces is committed.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 from core.booking.states import StateChange
 from core.extensions import db
 from core.models import Booking, District, OutboxMessage
+from core.models.types import utcnow
 from core.notifications.outbox import queue_mail
 
 SUBJECTS: dict[str, Any] = {
@@ -32,6 +33,7 @@ SUBJECTS: dict[str, Any] = {
     "reminder": _l("Reminder: %(service)s"),
     "provider_cancelled": _l("A resident cancelled a booking: %(service)s"),
 }
+CALENDAR_EVENTS = frozenset({"confirmed", "approved", "reminder"})
 CHANGE_EVENTS = {"confirmed": "confirmed", "pending": "pending", "offered": "offered"}
 
 
@@ -70,9 +72,16 @@ def _render(
                 else ""
             ),
             "link": booking_link(booking),
+            "calendar_link": "",
+            "cancel_until": "",
             "district_name": district.name if district else "",
-            **extra,
         }
+        if event in CALENDAR_EVENTS:
+            context["calendar_link"] = booking_link(booking) + ".ics"
+            deadline = booking.slot.starts_at - timedelta(minutes=service.cancel_deadline_minutes)
+            if deadline > utcnow():
+                context["cancel_until"] = format_local(deadline, zone, locale)
+        context.update(extra)
         subject = str(SUBJECTS[event]) % {"service": title}
         text = render_template(f"mail/booking_{event}.txt", **context)
         html = render_template(f"mail/booking_{event}.html", **context)

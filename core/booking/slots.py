@@ -8,12 +8,14 @@ occurrence (``fold=0``, still summer time). A slot lasts ``slot_minutes`` of rea
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, delete, exists, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, scoped_session
 
 from core.extensions import db
 from core.models import Booking, Closure, District, OpeningRule, Service, Slot
@@ -168,40 +170,58 @@ class RegenerationReport:
     cancelled: int = 0
     resized: int = 0
     kept: int = 0  # no longer in the rules but still booked: left for the provider to handle
+    changes: list[Any] = field(default_factory=list)  # waiting-list StateChanges made
 
 
 def regenerate_slots(
-    service: Service,
+    service: Service | Session | scoped_session[Session],
+    legacy_service: Service | None = None,
+    /,
     *,
     start: date | None = None,
     horizon_days: int = 60,
     now: datetime | None = None,
+    commit: bool = True,
 ) -> RegenerationReport:
-    """Bring future regular slots in line with changed rules; commits.
+    """Bring the future regular slots in line with changed rules and closures.
 
-    A future slot no rule calls for any more is deleted if nobody ever booked it, cancelled
-    if it only has past (non-live) bookings, and kept if it holds live bookings. A slot the
-    rules still call for gets the rule's seats, never fewer than already ``taken`` (one
-    conditional statement, so a concurrent booking cannot be overtaken). New slots are added;
-    seats added to a full slot go to its waiting list.
+    A future slot no rule calls for any more (a closure, a removed or shortened rule) is
+    deleted if nobody ever booked it, cancelled if it only has past (non-live) bookings, and
+    kept if it holds live bookings. A slot the rules still call for gets the rule's seats,
+    never fewer than already ``taken`` (one conditional statement, so a concurrent booking is
+    never overtaken). Missing slots are added up to ``horizon_days`` (and as far as slots
+    already exist). Seats added to a full slot go to its waiting list.
+
+    Commits and then announces the waiting-list changes to the plugins. With
+    ``commit=False`` it only flushes, inside the caller's transaction; the caller commits and
+    may pass ``report.changes`` to :func:`core.booking.states.announce`. The catalogue's call
+    form ``regenerate_slots(session, service)`` means ``commit=False``.
     """
     from core.booking import waitlist  # late: waitlist imports the engine
 
+    if not isinstance(service, Service):  # the (session, service) form
+        if legacy_service is None:
+            raise TypeError("regenerate_slots(session, service) needs the service")
+        service, commit = legacy_service, False
     now = now or utcnow()
     start = start or _today(service)
-    planned = plan_slots(service, start, horizon_days)
-    report = RegenerationReport()
-    window_start = max(now, local_to_utc(start, time(0), district_zone(service.district_id)) or now)
-    window_end = window_start + timedelta(days=horizon_days + 1)
+    zone = district_zone(service.district_id)
+    window_start = max(now, local_to_utc(start, time(0), zone) or now)
     future = db.session.scalars(
-        select(Slot).where(
+        select(Slot)
+        .where(
             Slot.service_id == service.id,
             Slot.kind == "regular",
             Slot.cancelled.is_(False),
             Slot.starts_at > window_start,
-            Slot.starts_at < window_end,
         )
+        .order_by(Slot.starts_at)
     ).all()
+    if future:
+        last_day = future[-1].starts_at.astimezone(zone).date()
+        horizon_days = max(horizon_days, (last_day - start).days + 1)
+    planned = plan_slots(service, start, horizon_days)
+    report = RegenerationReport()
     grown: list[Slot] = []
     for slot in future:
         wanted = planned.get(slot.starts_at)
@@ -223,12 +243,16 @@ def regenerate_slots(
             report.resized += 1
             if wanted.capacity > old_capacity:
                 grown.append(slot)
-    report.added = _insert_missing(service, planned)
-    changes = []
+    report.added = _insert_missing(
+        service, {at: p for at, p in planned.items() if at > window_start}
+    )
     for slot in grown:
-        changes.extend(waitlist.offer_freed_seats(slot.id, now=now))
+        report.changes.extend(waitlist.offer_freed_seats(slot.id, now=now))
+    if not commit:
+        db.session.flush()
+        return report
     db.session.commit()
-    waitlist.after_commit(changes)
+    waitlist.after_commit(report.changes)
     return report
 
 

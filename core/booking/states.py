@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,6 +27,8 @@ from core.extensions import db
 from core.models import Booking
 from core.models.bookings import SEAT_HOLDING_STATES
 from core.models.types import utcnow
+
+log = logging.getLogger(__name__)
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     "pending": frozenset({"confirmed", "rejected", "cancelled"}),
@@ -86,8 +89,23 @@ def transition(
     return StateChange(booking, old, new)
 
 
+def call_after_commit(hook_name: str, **kwargs: Any) -> None:
+    """Call an after-commit hook plugin by plugin; a plugin that raises is logged and skipped.
+
+    The change is already committed: a broken webhook or SMS plugin must neither hide it
+    from the person who made it nor stop the other plugins from hearing about it.
+    """
+    caller = getattr(current_app.extensions["concilia"].hook, hook_name)
+    for impl in reversed(caller.get_hookimpls()):
+        try:
+            impl.function(**{name: kwargs[name] for name in impl.argnames})
+        except Exception:
+            log.exception("plugin %s failed in %s", impl.plugin_name, hook_name)
+
+
 def announce(changes: Iterable[StateChange]) -> None:
     """Call ``booking_state_changed`` for each change (after the commit)."""
-    hook = current_app.extensions["concilia"].hook
     for change in changes:
-        hook.booking_state_changed(booking=change.booking, old=change.old, new=change.new)
+        call_after_commit(
+            "booking_state_changed", booking=change.booking, old=change.old, new=change.new
+        )

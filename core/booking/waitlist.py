@@ -12,13 +12,12 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import select
 
 from core.booking import notifications
 from core.booking.errors import BookingProblem, BookingRefused
 from core.booking.seats import claim_seats, release_seats
-from core.booking.states import StateChange, announce, transition
+from core.booking.states import StateChange, announce, call_after_commit, transition
 from core.extensions import db
 from core.models import Booking, Slot, User
 from core.models.types import utcnow
@@ -84,7 +83,7 @@ def join_waitlist(
     # Seats freed between the check and now would otherwise wait for the next release.
     changes = offer_freed_seats(slot.id, now=now)
     db.session.commit()
-    current_app.extensions["concilia"].hook.booking_created(booking=booking)
+    call_after_commit("booking_created", booking=booking)
     after_commit(changes)
     return booking
 

@@ -53,6 +53,10 @@ def load(only: str | None) -> None:
         click.echo(f"Loading demo data of {slug}…")
         host.hook.demo_data(district=config, session=db.session)
         db.session.commit()
+    from core.booking import generate_all
+
+    created = generate_all()
+    click.echo(f"{created} slot(s) generated from the opening hours.")
     click.echo("Demo data loaded.")
 
 

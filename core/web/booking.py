@@ -264,7 +264,8 @@ def parse_choice(service: Service, raw: str | None) -> tuple[Choice | None, str,
     now = utcnow()
     if slot.cancelled or slot.starts_at <= now:
         return None, _("This time is no longer available. Choose another one."), 422
-    if not any(s.id == slot.id for s in bookable_slots(service, now)):
+    earliest = now + timedelta(minutes=service.min_notice_minutes)
+    if not earliest <= slot.starts_at <= now + timedelta(days=service.max_advance_days):
         return None, _("This time cannot be booked. Choose one of the times listed."), 422
     if waitlist:
         if not service.waitlist_enabled:

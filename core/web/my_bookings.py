@@ -20,7 +20,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import format_date, format_datetime, format_time
+from flask_babel import force_locale, format_date, format_datetime, format_time
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -182,10 +182,13 @@ def _render_detail(
     )
 
 
-def _refused(booking: Booking, exc: BookingRefused, *, rating_form: RatingForm | None = None):
+def _refused(
+    booking: Booking, exc: BookingRefused, *, rating_form: RatingForm | None = None
+) -> tuple[str, int]:
     """Show the booking again with the engine's reasons (409: the state did not allow it)."""
+    public_id = booking.public_id
     db.session.rollback()
-    booking = _own_booking_or_404(booking.public_id)
+    booking = _own_booking_or_404(public_id)
     return _render_detail(booking, rating_form=rating_form, problems=exc.messages), 409
 
 
@@ -311,12 +314,10 @@ def calendar_feed_ics(token: str) -> Response:
     bookings = calendar_feed.feed_bookings(db.session, user)
     zones = calendar_feed.district_zones(db.session, {b.service.district_id for b in bookings})
     locale = user.locale if user.locale in ("it", "en") else locale_code()
+    with force_locale(locale):
+        name = _("My bookings")
     body = ics.bookings_calendar(
-        bookings,
-        base_url=_base_url(),
-        locale=locale,
-        zones=zones,
-        name=_("My bookings"),
+        bookings, base_url=_base_url(), locale=locale, zones=zones, name=name
     )
     db.session.commit()  # last_used_at
     return Response(

@@ -34,6 +34,16 @@ from core.tenancy import get_district_or_404
 bp = Blueprint("provider_bookings", __name__)
 
 CSV_DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+STATE_LABELS = {
+    "pending": _l("Pending"),
+    "confirmed": _l("Confirmed"),
+    "waitlisted": _l("On the waiting list"),
+    "offered": _l("Place offered"),
+    "cancelled": _l("Cancelled"),
+    "rejected": _l("Rejected"),
+    "attended": _l("Attended"),
+    "no_show": _l("Did not attend"),
+}
 
 
 class ActionForm(FlaskForm):
@@ -212,7 +222,7 @@ def csv_rows(bookings: Iterable[Booking], zone: str, locale: str) -> Iterable[li
                 b.applicant_email,
                 b.applicant_phone,
                 b.seats,
-                b.status,
+                STATE_LABELS.get(b.status, b.status),
                 answers,
                 b.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
                 b.public_id,

@@ -17,7 +17,9 @@ from core.booking import (
     approve,
     book,
     cancel,
+    cancel_slot,
     claim_seats,
+    join_waitlist,
     mark_attended,
     mark_no_show,
     rate,
@@ -26,6 +28,7 @@ from core.booking import (
 )
 from core.extensions import db
 from core.models import Booking, OutboxMessage, Slot
+from core.plugins import hookimpl
 from tests.support import factories as f
 from tests.support.booking_factories import Recorder, beneficiary, bookable, booking_in
 from tests.support.test_plugins import TEST_PLUGINS
@@ -126,6 +129,8 @@ def test_mail_is_in_the_residents_language_with_the_local_time(app: Flask) -> No
     it_mail, en_mail = mails()
     assert it_mail.subject == "Prenotazione confermata: Yoga al parco"
     assert "lunedì 21 gennaio 2030, 09:00" in it_mail.body_text
+    assert "La tua prenotazione è confermata" in it_mail.body_html
+    assert "Your booking is confirmed" in en_mail.body_html
     assert en_mail.subject == "Booking confirmed: Yoga in the park"
     assert "Monday, January 21, 2030, 09:00" in en_mail.body_text
 
@@ -535,3 +540,89 @@ def test_rating_an_attended_booking_once(app: Flask) -> None:
     assert refused.value.codes == ["already_rated"]
     db.session.refresh(booking)
     assert booking.rating == 4
+
+
+def test_cancelling_a_whole_slot(recorder_app: tuple[Flask, Recorder]) -> None:
+    _app, recorder = recorder_app
+    _svc, slot = bookable(capacity=2, requires_approval=True)
+    a, b, c, d = f.user(), f.user(), f.user(), f.user()
+    db.session.commit()
+    confirmed = book(user=a, slot_id=slot.id)
+    approve(confirmed, None)
+    pending = book(user=b, slot_id=slot.id)
+    waiting = join_waitlist(user=c, slot_id=slot.id)
+
+    assert cancel_slot(slot, by="provider", actor=None, reason="Teacher ill") == 3
+
+    for booking in (confirmed, pending, waiting):
+        db.session.refresh(booking)
+        assert (booking.status, booking.cancelled_by, booking.cancel_reason) == (
+            "cancelled",
+            "provider",
+            "Teacher ill",
+        )
+    assert (slot.cancelled, slot.taken) == (True, 0)
+    cancelled_to = {m.recipient for m in mails("booking_cancelled")}
+    assert cancelled_to == {a.email, b.email, c.email}
+    assert {(bid, new) for bid, _old, new, _seen in recorder.changes[-3:]} == {
+        (confirmed.id, "cancelled"),
+        (pending.id, "cancelled"),
+        (waiting.id, "cancelled"),
+    }
+    assert refusal_codes(user=d, slot_id=slot.id) == ["slot_cancelled"]
+
+
+class Broken:
+    """A plugin whose after-commit hooks fail."""
+
+    PLUGIN_NAME = "aaa-broken-notifier"
+
+    @hookimpl
+    def booking_created(self, booking: Any) -> None:
+        raise RuntimeError("webhook down")
+
+    @hookimpl
+    def booking_state_changed(self, booking: Any, old: str, new: str) -> None:
+        raise RuntimeError("webhook down")
+
+
+def test_a_failing_plugin_after_the_commit_does_not_undo_the_booking(make_app: Any) -> None:
+    recorder = Recorder()
+    app = make_app(CONCILIA_EXTRA_PLUGINS=[*TEST_PLUGINS, Broken(), recorder])
+    with app.app_context():
+        _svc, slot = bookable()
+        person = f.user()
+        db.session.commit()
+        booking = book(user=person, slot_id=slot.id)
+        cancel(booking, by="resident", actor=person)
+        assert recorder.created == [(booking.id, "confirmed", True)]
+        assert recorder.changes == [(booking.id, "confirmed", "cancelled", True)]
+        db.session.refresh(booking)
+        assert booking.status == "cancelled"
+
+
+def test_an_overlong_idempotency_key_is_a_programming_error(app: Flask) -> None:
+    _svc, slot = bookable()
+    person = f.user()
+    db.session.commit()
+    with pytest.raises(ValueError):
+        book(user=person, slot_id=slot.id, idempotency_key="k" * 81)
+
+
+def test_the_confirmation_tells_the_price_the_cancel_deadline_and_the_calendar_link(
+    app: Flask,
+) -> None:
+    svc = f.service(price_cents=1250, cancel_deadline_minutes=24 * 60, title_en="Pilates")
+    slot = slot_at(svc, datetime(2030, 1, 21, 8, 0, tzinfo=UTC))  # 09:00 in Rome
+    person = f.user(locale="en")
+    db.session.commit()
+    booking = book(user=person, slot_id=slot.id, now=NOW)
+    (mail,) = mails()
+    for body in (mail.body_text, mail.body_html):
+        assert "€12.50" in body
+        assert "You can cancel online until Sunday, January 20, 2030, 09:00." in body
+        assert f"/me/bookings/{booking.public_id}.ics" in body
+    cancel(booking, by="provider", actor=None)
+    cancelled = mails("booking_cancelled")[0]
+    assert ".ics" not in cancelled.body_text
+    assert "cancel online" not in cancelled.body_text

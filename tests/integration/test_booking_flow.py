@@ -436,3 +436,50 @@ def test_another_users_flow_state_does_not_leak(app: Flask, client: FlaskClient)
     login_as(other, person)
     assert other.get(f"{base(svc)}/summary").status_code == 302
     assert db.session.scalar(select(func.count(Booking.id))) == 0
+
+
+def test_choices_are_validated_again_at_the_final_step(app: Flask, client: FlaskClient) -> None:
+    logged_in(client)
+    svc = borgo_service(max_seats_per_booking=4)
+    slot = f.slot(svc, capacity=5)
+    db.session.commit()
+    key = key_of(walk_to_summary(client, svc, slot, details={"seats": "4"}))
+    svc.max_seats_per_booking = 2  # the provider changed the rules meanwhile
+    db.session.commit()
+    response = confirm(client, svc, key)
+    assert response.status_code == 302
+    assert response.location.endswith("/details")
+    assert bookings() == []
+    page = client.get(response.location)
+    assert "no longer valid" in page.get_data(as_text=True)
+    assert 'value="4"' in page.get_data(as_text=True)  # the earlier answer, to correct
+
+
+def test_a_slot_cancelled_after_step_one_is_refused_at_the_end(
+    app: Flask, client: FlaskClient
+) -> None:
+    logged_in(client)
+    svc = borgo_service()
+    slot = f.slot(svc)
+    db.session.commit()
+    key = key_of(walk_to_summary(client, svc, slot))
+    db.session.get(Slot, slot.id).cancelled = True
+    db.session.commit()
+    response = confirm(client, svc, key)
+    assert response.status_code == 422
+    assert "cancelled by the provider" in response.get_data(as_text=True)
+    assert bookings() == []
+
+
+def test_the_flow_speaks_italian(app: Flask, client: FlaskClient) -> None:
+    logged_in(client, locale="it")
+    svc = borgo_service(title_it="Massaggio", title_en="Massage")
+    slot = f.slot(svc, capacity=2)
+    db.session.commit()
+    html = client.get(base(svc)).get_data(as_text=True)
+    assert "Massaggio" in html
+    assert "Scegli data e orario" in html
+    assert "Posti liberi: 2" in html
+    summary = walk_to_summary(client, svc, slot).get_data(as_text=True)
+    assert "Conferma la prenotazione" in summary
+    assert "informativa sulla privacy" in summary

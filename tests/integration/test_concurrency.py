@@ -133,3 +133,52 @@ def test_one_person_cannot_beat_the_monthly_quota_by_booking_at_once(app: Flask)
 
     assert sorted(results) == ["confirmed"] * 2 + ["quota_reached"] * 4, results
     assert sum(db.session.scalars(select(Slot.taken)).all()) == 2
+
+
+def test_concurrent_cancellations_serve_the_waiting_list_in_order(app: Flask) -> None:
+    from core.booking import join_waitlist
+
+    _svc, slot = bookable(capacity=2, waitlist_hold_minutes=0)
+    holders = [f.user() for _ in range(2)]
+    waiting_people = [f.user() for _ in range(3)]
+    db.session.commit()
+    held = [book(user=p, slot_id=slot.id).id for p in holders]
+    waiting = [join_waitlist(user=p, slot_id=slot.id).id for p in waiting_people]
+
+    def cancel_one(booking_id: int) -> str:
+        booking = db.session.get(Booking, booking_id)
+        assert booking is not None
+        return cancel(booking, by="provider", actor=None).status
+
+    results = run_together(app, cancel_one, [(bid,) for bid in held])
+
+    assert results == ["cancelled", "cancelled"], results
+    db.session.expire_all()
+    statuses = [db.session.get(Booking, bid).status for bid in waiting]  # type: ignore[union-attr]
+    assert statuses == ["confirmed", "confirmed", "waitlisted"]
+    db.session.refresh(slot)
+    assert slot.taken == 2
+
+
+def test_two_slot_generators_at_once_never_duplicate(app: Flask) -> None:
+    from datetime import time
+
+    from core.booking import generate_slots
+    from core.models import Service
+
+    svc = f.service()
+    for weekday in range(7):
+        f.opening_rule(svc, weekday=weekday, start=time(9), end=time(12))
+    db.session.commit()
+    service_id = svc.id  # read here: svc belongs to this thread's session
+
+    def generate() -> int:
+        service = db.session.get(Service, service_id)
+        assert service is not None
+        return generate_slots(service, horizon_days=20)
+
+    results = run_together(app, generate, [()] * 3)
+
+    assert all(isinstance(r, int) for r in results), results
+    assert sum(results) == 60
+    assert db.session.scalar(select(func.count(Slot.id))) == 60

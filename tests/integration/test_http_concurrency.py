@@ -151,3 +151,39 @@ def test_concurrent_confirmations_over_http_never_overbook(
     assert all(b.status == "confirmed" for b in booked)
     winners = {h["Location"].rsplit("/", 1)[1] for s, h, _b in answers if s == 302}
     assert winners == {b.public_id for b in booked}  # no lost booking, no phantom one
+
+
+def test_a_burst_of_identical_confirmations_books_once(app: Flask, server: BaseWSGIServer) -> None:
+    """A nervous double (or quintuple) click: same session, same key, all at once."""
+    svc = borgo_service()
+    slot = f.slot(svc, capacity=SEATS)
+    person = f.user()
+    db.session.commit()
+    base = f"/borgo-test/services/{svc.id}/book"
+    browser = Browser(server.server_port, session_cookie(app, person))
+    form = ready_to_confirm(browser, base, slot.id)
+    clicks = 5
+    barrier = threading.Barrier(clicks)
+    results: list[tuple[int, dict[str, str], str] | BaseException | None] = [None] * clicks
+
+    def click(index: int) -> None:
+        twin = Browser(server.server_port, browser.cookie)
+        try:
+            barrier.wait(timeout=60)
+            results[index] = twin.request("POST", f"{base}/confirm", form)
+        except BaseException as exc:  # reported below
+            results[index] = exc
+
+    threads = [threading.Thread(target=click, args=(i,)) for i in range(clicks)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=180)
+    answers = [r for r in results if isinstance(r, tuple)]
+    assert len(answers) == clicks, results
+    assert {status for status, _h, _b in answers} == {302}
+    locations = {headers["Location"] for _s, headers, _b in answers}
+    db.session.expire_all()
+    [booking] = db.session.scalars(select(Booking).where(Booking.slot_id == slot.id)).all()
+    assert locations == {f"/me/bookings/{booking.public_id}"}
+    assert db.session.scalar(select(Slot.taken).where(Slot.id == slot.id)) == 1

@@ -62,6 +62,13 @@ def test_the_summary_follows_the_users_language(app: Flask, client: FlaskClient)
     booking = booking_in(f.slot(svc), "pending", person)
     [event] = events(client.get(f"/me/bookings/{booking.public_id}.ics").data).values()
     assert str(event["SUMMARY"]) == "Pilates base"
+    token = calendar_feed.issue_feed(db.session, person)
+    db.session.commit()
+    feed = app.test_client().get(f"/calendar/{token}.ics", headers={"Accept-Language": "en"})
+    calendar = Calendar.from_ical(feed.data)
+    assert str(calendar["X-WR-CALNAME"]) == "Le mie prenotazioni"  # the owner's language
+    [event] = calendar.walk("VEVENT")
+    assert str(event["SUMMARY"]) == "Pilates base"
     assert str(event["STATUS"]) == "TENTATIVE"
     assert "Dettagli della prenotazione" in str(event["DESCRIPTION"])
 
@@ -120,6 +127,7 @@ def test_the_private_feed_lists_live_and_attended_bookings(app: Flask, client: F
     response = anonymous.get(path)
     assert response.status_code == 200
     assert response.mimetype == "text/calendar"
+    assert str(Calendar.from_ical(response.data)["X-WR-CALNAME"]) == "My bookings"
     uids = set(events(response.data))
     host = "127.0.0.1"
     assert uids == {f"{b.public_id}@{host}" for b in (live, waiting, attended)}

@@ -188,3 +188,41 @@ def test_a_booking_not_attended_cannot_be_rated(app: Flask, client: FlaskClient)
     response = post(client, f"/me/bookings/{booking.public_id}/rate", {"rating": "5"})
     assert response.status_code == 409
     assert fresh(booking).rating is None
+
+
+def test_the_list_reads_in_a_constant_number_of_statements(app: Flask, client: FlaskClient) -> None:
+    from sqlalchemy import event
+
+    person = logged_in(client)
+
+    def count_selects() -> int:
+        statements: list[str] = []
+
+        def record(*args: object) -> None:
+            statements.append(str(args[2]))
+
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            assert client.get("/me/bookings").status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+        return sum(1 for s in statements if s.lstrip().upper().startswith("SELECT"))
+
+    booking_in(f.slot(borgo_service()), "confirmed", person)
+    few = count_selects()
+    for n in range(8):
+        booking_in(f.slot(borgo_service(), starts_in=timedelta(days=n + 3)), "confirmed", person)
+    assert count_selects() == few
+
+
+def test_the_list_spans_districts(app: Flask, client: FlaskClient) -> None:
+    person = logged_in(client)
+    here = booking_in(f.slot(borgo_service(title_en="Yoga")), "confirmed", person)
+    elsewhere_service = f.service(
+        f.organisation(f.district("altra-citta", name="Altra Città")), title_en="Babysitting"
+    )
+    there = booking_in(f.slot(elsewhere_service), "pending", person)
+    html = client.get("/me/bookings").get_data(as_text=True)
+    assert here.public_id in html and there.public_id in html
+    assert "Altra Città" in html and "Yoga" in html and "Babysitting" in html
+    assert client.get(f"/me/bookings/{there.public_id}").status_code == 200

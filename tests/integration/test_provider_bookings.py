@@ -208,6 +208,7 @@ def test_the_csv_export_is_filtered_and_safe(app: Flask, provider: dict[str, Any
     assert body[1][1] == "23:30"
     assert body[1][3] == '\'=HYPERLINK("http://x")'
     assert body[1][8] == "child_age: 7"
+    assert (body[0][7], body[1][7]) == ("Pending", "Confirmed")
     assert not any(cell.startswith(("=", "+", "-", "@")) for row in body for cell in row)
 
     only_care = client.get(f"{URL}.csv?day={DAY.isoformat()}&service={provider['care'].id}")
@@ -245,3 +246,29 @@ def test_services_of_other_organisations_are_not_listed(
     assert "Someone else" not in html
     assert client.get(f"{URL}?service={theirs.id}").status_code == 400
     assert db.session.scalar(select(Service.id).where(Service.id == theirs.id)) is not None
+
+
+def test_the_list_reads_in_a_constant_number_of_statements(
+    app: Flask, provider: dict[str, Any]
+) -> None:
+    from sqlalchemy import event
+
+    client = staff_client(app, provider["org"])
+
+    def count_selects() -> int:
+        statements: list[str] = []
+
+        def record(*args: object) -> None:
+            statements.append(str(args[2]))
+
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            assert client.get(f"{URL}?day={DAY.isoformat()}").status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+        return sum(1 for s in statements if s.lstrip().upper().startswith("SELECT"))
+
+    few = count_selects()
+    for hour in range(10, 18):
+        booking_in(f.slot(provider["yoga"], starts_at=at(DAY, hour)), "confirmed")
+    assert count_selects() == few

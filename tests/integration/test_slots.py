@@ -346,3 +346,57 @@ def test_seats_added_by_a_rule_change_go_to_the_waiting_list(app: Flask) -> None
     db.session.refresh(slot)
     assert waiting.status == "confirmed"
     assert (slot.capacity, slot.taken) == (2, 2)
+
+
+def test_the_catalogues_call_runs_in_its_transaction(app: Flask) -> None:
+    """``regenerate_slots(session, service)`` flushes only: the caller commits or rolls back."""
+    svc = f.service()
+    rule = f.opening_rule(svc, weekday=0, start=time(9), end=time(10))
+    db.session.commit()
+    assert regenerate_slots(db.session, svc).added > 0
+    db.session.rollback()
+    assert slots_of(svc) == []
+    regenerate_slots(db.session, svc)
+    db.session.commit()
+    assert len(slots_of(svc)) >= 8  # Mondays of the coming 60 days
+    assert rule.id is not None
+
+
+def test_a_new_closure_removes_that_days_free_slots(app: Flask) -> None:
+    svc = f.service()
+    f.opening_rule(svc, weekday=0, start=time(9), end=time(11))
+    db.session.commit()
+    now = datetime(2030, 1, 1, tzinfo=UTC)
+    generate_slots(svc, start=MONDAY, horizon_days=14)
+    booked = slots_of(svc)[0]
+    booking_in(booked, "confirmed")
+    db.session.add(Closure(service_id=svc.id, day=MONDAY, reason="Strike"))
+    db.session.add(Closure(service_id=svc.id, day=MONDAY + timedelta(days=7)))
+    db.session.commit()
+
+    report = regenerate_slots(svc, start=MONDAY, horizon_days=14, now=now)
+
+    assert (report.removed, report.kept) == (3, 1)  # the booked one stays for the provider
+    assert [s.id for s in slots_of(svc)] == [booked.id]
+
+
+def test_regenerating_reaches_slots_beyond_the_horizon(app: Flask) -> None:
+    svc = f.service()
+    rule = f.opening_rule(svc, weekday=0, start=time(9), end=time(10))
+    db.session.commit()
+    generate_slots(svc, start=MONDAY, horizon_days=90)
+    rule.seats = 7
+    db.session.commit()
+    regenerate_slots(svc, start=MONDAY, horizon_days=30, now=datetime(2030, 1, 1, tzinfo=UTC))
+    assert {s.capacity for s in slots_of(svc)} == {7}
+
+
+def test_demo_load_generates_the_slots(app: Flask) -> None:
+    svc = f.service()
+    for weekday in range(7):
+        f.opening_rule(svc, weekday=weekday, start=time(9), end=time(10))
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["demo", "load"])
+    assert result.exit_code == 0, result.output
+    assert "60 slot(s) generated from the opening hours." in result.output
+    assert len(slots_of(svc)) == 60
