@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 11:48:46.426128
+Create Date: 2026-11-23 12:06:57.894340
 
 """
 from alembic import op
