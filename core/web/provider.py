@@ -6,6 +6,7 @@ Every view checks that the service or organisation belongs to the district in th
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -36,6 +37,7 @@ from wtforms import (
     TimeField,
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import TextInput
 
 from core.catalogue.describe import weekday_names
 from core.catalogue.events import service_schedule_changed
@@ -79,12 +81,26 @@ def service_status_label(status: str) -> str:
 
 
 class CommaDecimalField(DecimalField):
-    """A decimal number that also accepts a comma as decimal separator ("1,5")."""
+    """A decimal number typed as text, with a comma or a dot as decimal separator ("1,5")."""
+
+    widget = TextInput()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("render_kw", {"inputmode": "decimal"})
+        super().__init__(*args, **kwargs)
 
     def process_formdata(self, valuelist: list[Any]) -> None:
         if valuelist:
             valuelist = [str(valuelist[0]).strip().replace(",", ".")]
         super().process_formdata(valuelist)
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return str(self.raw_data[0])
+        if self.data is None:
+            return ""
+        text = format(Decimal(self.data).normalize(), "f")
+        return text.replace(".", ",") if locale_code() == "it" else text
 
 
 class ServiceForm(FlaskForm):
@@ -106,7 +122,6 @@ class ServiceForm(FlaskForm):
     beneficiaries_only = BooleanField(_l("Only for the district's beneficiaries"))
     min_notice_hours = CommaDecimalField(
         _l("Minimum notice, in hours"),
-        places=2,
         validators=[InputRequired(_l("Enter a number.")), NumberRange(min=0, max=8760)],
     )
     max_advance_days = IntegerField(
@@ -115,7 +130,6 @@ class ServiceForm(FlaskForm):
     )
     cancel_deadline_hours = CommaDecimalField(
         _l("Cancellation allowed until how many hours before"),
-        places=2,
         validators=[InputRequired(_l("Enter a number.")), NumberRange(min=0, max=8760)],
     )
     requires_approval = BooleanField(_l("I confirm each booking myself"))
@@ -184,8 +198,7 @@ def _hours(minutes: int) -> Decimal:
 
 
 def _initial(service: Service) -> dict[str, Any]:
-    data = {name: getattr(service, name) for name in ServiceData.__dataclass_fields__}
-    data.pop("extra", None)
+    data = asdict(ServiceData.from_service(service))
     data.update(
         price=cents_to_input(service.price_cents, locale_code()),
         beneficiary_price=cents_to_input(service.beneficiary_price_cents, locale_code()),

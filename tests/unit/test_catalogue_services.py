@@ -105,9 +105,8 @@ def test_enabled_categories_follow_the_registry_order(app: Flask) -> None:
 def test_create_service_makes_a_searchable_draft_and_audits(app: Flask) -> None:
     org = cf.provider(name="Cooperativa Città Aperta")
     actor = factories.staff(org)
-    service = rules.create_service(
-        db.session, org, _data(title_it="  Ginnastica dolce "), _config(app), _categories(app), actor
-    )
+    data = _data(title_it="  Ginnastica dolce ")
+    service = rules.create_service(db.session, org, data, _config(app), _categories(app), actor)
     db.session.commit()
     assert service.status == "draft"
     assert service.district_id == org.district_id
