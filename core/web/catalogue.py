@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from core.catalogue.branding import branding_css as build_branding_css
 from core.catalogue.describe import booking_rules, opening_hours
@@ -38,6 +48,13 @@ def localized(obj: Any, name: str) -> str:
     """``obj.<name>_<locale>`` in the reader's language, falling back to the other language."""
     first, second = ("en", "it") if locale_code() == "en" else ("it", "en")
     return getattr(obj, f"{name}_{first}", "") or getattr(obj, f"{name}_{second}", "") or ""
+
+
+@bp.get("/<district>")
+def district_root(district: str) -> WerkzeugResponse:
+    """``/<district>`` without the slash: the district's home if it exists, else 404."""
+    get_district_or_404(district)
+    return redirect(url_for(".district_home", district=district), code=308)
 
 
 @bp.get("/<district>/")
