@@ -99,3 +99,24 @@ def test_only_admins_of_the_district_may_use_the_queue(client: FlaskClient) -> N
     login_as(client, platform)
     assert client.get(QUEUE).status_code == 200
     assert submit(client, approve, {}, page=QUEUE).status_code == 302
+
+
+def test_the_district_menu_shows_each_person_their_areas(client: FlaskClient) -> None:
+    borgo = cf.district_row(cf.BORGO)
+    staff = factories.staff(cf.provider(cf.BORGO))
+    admin = factories.district_admin(borgo)
+    cf.commit()
+    html = client.get("/borgo-test/services", headers=EN).get_data(as_text=True)
+    menu = html.split('aria-label="District menu"')[1].split("</nav>")[0]
+    assert 'href="/borgo-test/services" aria-current="page"' in menu
+    assert "Provider area" not in menu and "Approvals" not in menu
+    login_as(client, staff)
+    html = client.get("/borgo-test/", headers=EN).get_data(as_text=True)
+    assert 'href="/borgo-test/provider/"' in html and "Approvals" not in html
+    assert "Provider area" not in client.get("/altra-citta/", headers=EN).get_data(as_text=True)
+    login_as(client, admin)
+    html = client.get("/borgo-test/", headers=EN).get_data(as_text=True)
+    assert 'href="/borgo-test/admin/services/pending"' in html
+    assert "/altra-citta/admin" not in client.get("/altra-citta/", headers=EN).get_data(
+        as_text=True
+    )
