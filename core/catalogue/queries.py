@@ -26,6 +26,7 @@ PAGE_SIZE = 12
 MAX_PAGE = 10_000
 PRICE_FILTERS = ("free", "discounted")
 NEXT_SLOTS = 5
+MAX_DAYS_AHEAD = 2 * 366  # no service opens bookings further ahead
 
 
 @dataclass
@@ -102,6 +103,8 @@ def parse_filters(
         else:
             if today is not None and day < today:
                 notes.append(_l("The date has passed: it was ignored."))
+            elif day > (today or date.today()) + timedelta(days=MAX_DAYS_AHEAD):
+                notes.append(_l("The date is too far ahead: it was ignored."))
             else:
                 filters.day = day
     price = (args.get("price") or "").strip()

@@ -157,6 +157,9 @@ def test_filter_by_day_with_free_places(app: Flask, client: FlaskClient) -> None
     assert "The date is not valid" in html and _total(html) == 4
     html = _html(client, "/borgo-test/services?day=2000-01-01", headers=EN)
     assert "The date has passed" in html and _total(html) == 4
+    for far in ("9999-12-31", "2999-01-01"):
+        html = _html(client, f"/borgo-test/services?day={far}", headers=EN)
+        assert "The date is too far ahead" in html and _total(html) == 4
 
 
 def test_filter_by_price(client: FlaskClient) -> None:

@@ -269,3 +269,21 @@ def test_schedule_changes_reach_the_booking_engine(
     service = cf.published(cf.provider())
     assert service_schedule_changed(db.session, service) is True
     assert calls == [service.id]
+
+
+def test_reindex_search_text_repairs_rows_written_around_the_orm(app: Flask) -> None:
+    from sqlalchemy import update
+
+    from core.catalogue.search import reindex_search_text
+
+    mine = cf.published(cf.provider(name="Àncora"), title_en="Sailing")
+    other = cf.published(cf.provider(cf.ALTRA), title_en="Rowing")
+    db.session.commit()
+    db.session.execute(update(Service).values(search_text=""))
+    db.session.commit()
+    assert reindex_search_text(db.session, mine.district_id) == 1
+    db.session.commit()
+    assert "sailing" in mine.search_text and "ancora" in mine.search_text
+    assert other.search_text == ""
+    assert reindex_search_text(db.session) == 2
+    assert "rowing" in other.search_text
