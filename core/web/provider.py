@@ -108,10 +108,22 @@ class ServiceForm(FlaskForm):
 
     category = SelectField(_l("Area"), validate_choice=False)
     service_type = SelectField(_l("Type of service"), validate_choice=False)
-    title_it = StringField(_l("Title in Italian"), validators=[Length(max=200)])
-    title_en = StringField(_l("Title in English"), validators=[Length(max=200)])
-    description_it = TextAreaField(_l("Description in Italian"), validators=[Length(max=5000)])
-    description_en = TextAreaField(_l("Description in English"), validators=[Length(max=5000)])
+    title_it = StringField(
+        _l("Title in Italian"), validators=[Length(max=200)], render_kw={"lang": "it"}
+    )
+    title_en = StringField(
+        _l("Title in English"), validators=[Length(max=200)], render_kw={"lang": "en"}
+    )
+    description_it = TextAreaField(
+        _l("Description in Italian"),
+        validators=[Length(max=5000)],
+        render_kw={"lang": "it", "rows": 5},
+    )
+    description_en = TextAreaField(
+        _l("Description in English"),
+        validators=[Length(max=5000)],
+        render_kw={"lang": "en", "rows": 5},
+    )
     place_name = StringField(_l("Place"), validators=[Length(max=200)])
     address = StringField(_l("Address"), validators=[Length(max=300)])
     postcode = StringField(_l("Postcode"), validators=[Length(max=10)])
