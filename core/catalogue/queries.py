@@ -5,6 +5,7 @@ whatever the number of services, organisations or slots (no lazy loading in temp
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -23,6 +24,7 @@ from core.models import District, Membership, Organisation, Service, Slot, utcno
 from core.plugins.types import Category, DistrictConfig
 
 PAGE_SIZE = 12
+_SLUG_RE = re.compile(r"[A-Za-z0-9_-]{1,80}")
 MAX_PAGE = 10_000
 PRICE_FILTERS = ("free", "discounted")
 NEXT_SLOTS = 5
@@ -113,7 +115,8 @@ def parse_filters(
             filters.price = price
         else:
             notes.append(_l("The price filter is not valid: it was ignored."))
-    filters.q = (args.get("q") or "").strip()[:100]
+    raw_q = "".join(ch for ch in (args.get("q") or "") if ch.isprintable() or ch == " ")
+    filters.q = raw_q.strip()[:100]
     return filters, notes
 
 
@@ -336,10 +339,28 @@ def service_detail(
     )
 
 
+def is_slug(text: str) -> bool:
+    """Whether ``text`` can be an organisation slug (letters, digits, ``-``, ``_``; ≤ 80)."""
+    return bool(_SLUG_RE.fullmatch(text))
+
+
+def organisation_by_slug(session: Session, district: District, slug: str) -> Organisation | None:
+    """The organisation of the district with this slug (None for a malformed slug)."""
+    if not is_slug(slug):
+        return None
+    return session.scalar(
+        select(Organisation).where(
+            Organisation.district_id == district.id, Organisation.slug == slug
+        )
+    )
+
+
 def provider_profile(
     session: Session, district: District, slug: str, locale: str = "it"
 ) -> tuple[Organisation, list[Service]] | None:
     """An active organisation of the district and its published services (2 statements)."""
+    if not is_slug(slug):
+        return None
     organisation = session.scalar(
         select(Organisation).where(
             Organisation.district_id == district.id,

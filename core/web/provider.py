@@ -24,7 +24,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms import (
     BooleanField,
@@ -42,7 +41,11 @@ from wtforms.widgets import TextInput
 from core.catalogue.describe import weekday_names
 from core.catalogue.events import service_schedule_changed
 from core.catalogue.money import AmountError, cents_to_input, parse_cents
-from core.catalogue.queries import organisations_services, staff_organisations
+from core.catalogue.queries import (
+    organisation_by_slug,
+    organisations_services,
+    staff_organisations,
+)
 from core.catalogue.services import (
     CatalogueError,
     ServiceData,
@@ -280,9 +283,7 @@ def _form_data(form: ServiceForm) -> ServiceData | None:
 
 def _organisation_for_staff(district: str, slug: str) -> tuple[DistrictConfig, Organisation]:
     config, row = get_district_or_404(district)
-    organisation = db.session.scalar(
-        select(Organisation).where(Organisation.district_id == row.id, Organisation.slug == slug)
-    )
+    organisation = organisation_by_slug(db.session, row, slug)
     if organisation is None:
         abort(404)
     if not current_user.works_for(organisation.id):

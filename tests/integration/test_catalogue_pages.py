@@ -414,3 +414,18 @@ def test_texts_from_providers_are_escaped(client: FlaskClient) -> None:
         html = _html(client, path, headers=EN)
         assert payload not in html, path
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html, path
+
+
+def test_control_characters_in_the_url_never_reach_the_database(client: FlaskClient) -> None:
+    cf.published(cf.provider(slug="aurora"), title_en="Yoga")
+    cf.commit()
+    for path in (
+        "/borgo-test/services?q=yo%00ga",
+        "/borgo-test/services?q=%00",
+        "/borgo-test/services?provider=a%00b&category=%00&service_type=%00&price=%00&day=%00",
+        "/borgo-test/services?page=%00",
+    ):
+        assert client.get(path).status_code == 200, path
+    assert _titles(_html(client, "/borgo-test/services?q=yo%00ga", headers=EN)) == ["Yoga"]
+    assert client.get("/borgo-test/providers/a%00b").status_code == 404
+    assert client.get("/borgo-test/providers/" + "x" * 81).status_code == 404

@@ -336,6 +336,7 @@ def test_staff_of_another_organisation_get_403(client: FlaskClient) -> None:
     db.session.refresh(their_service)
     assert their_service.status == "draft" and len(their_service.opening_rules) == 1
     assert client.get("/borgo-test/provider/nobody/services/new").status_code == 404
+    assert client.get("/borgo-test/provider/a%00b/services/new").status_code == 404
     assert client.get("/borgo-test/provider/services/999999/edit").status_code == 404
 
 
