@@ -365,6 +365,7 @@ def test_unpublished_or_missing_services_are_404(client: FlaskClient) -> None:
     for service in [*drafts, suspended]:
         assert client.get(f"/borgo-test/services/{service.id}").status_code == 404
     assert client.get("/borgo-test/services/999999").status_code == 404
+    assert client.get("/borgo-test/services/99999999999999999999").status_code == 404
 
 
 def test_provider_page_shows_details_and_published_services(client: FlaskClient) -> None:

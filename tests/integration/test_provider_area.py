@@ -338,6 +338,7 @@ def test_staff_of_another_organisation_get_403(client: FlaskClient) -> None:
     assert client.get("/borgo-test/provider/nobody/services/new").status_code == 404
     assert client.get("/borgo-test/provider/a%00b/services/new").status_code == 404
     assert client.get("/borgo-test/provider/services/999999/edit").status_code == 404
+    assert client.get("/borgo-test/provider/services/9999999999999/edit").status_code == 404
 
 
 def test_a_sent_back_service_shows_the_reason_to_its_provider(
