@@ -202,6 +202,7 @@ class CataloguePage:
     page: int
     pages: int
     page_size: int = PAGE_SIZE
+    next_free: dict[int, datetime] = field(default_factory=dict)
 
     @property
     def has_previous(self) -> bool:
@@ -247,7 +248,33 @@ def catalogue_page(
             .offset((page - 1) * PAGE_SIZE)
         )
     )
-    return CataloguePage(services=services, total=total, page=page, pages=pages)
+    return CataloguePage(
+        services=services,
+        total=total,
+        page=page,
+        pages=pages,
+        next_free=next_free_times(session, [s.id for s in services], now),
+    )
+
+
+def next_free_times(
+    session: Session, service_ids: Sequence[int], now: datetime | None = None
+) -> dict[int, datetime]:
+    """The start of each service's next slot with free places (one grouped query)."""
+    if not service_ids:
+        return {}
+    rows = session.execute(
+        select(Slot.service_id, func.min(Slot.starts_at))
+        .where(
+            Slot.service_id.in_(list(service_ids)),
+            Slot.cancelled.is_(False),
+            Slot.taken < Slot.capacity,
+            Slot.starts_at >= (now or utcnow()),
+        )
+        .group_by(Slot.service_id)
+    ).all()
+    # min() keeps the column's type, so values come back as aware UTC datetimes
+    return {int(service_id): starts_at for service_id, starts_at in rows}
 
 
 def counts_by_category(session: Session, district: District) -> dict[str, int]:

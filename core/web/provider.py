@@ -508,7 +508,9 @@ def add_closure_day(district: str, service_id: int) -> str | Response | tuple[st
     return _schedule_page(config, service, closure_form=form, status=422)
 
 
-@bp.post("/services/<int(max=2147483647):service_id>/closures/<int(max=2147483647):closure_id>/delete")
+@bp.post(
+    "/services/<int(max=2147483647):service_id>/closures/<int(max=2147483647):closure_id>/delete"
+)
 @login_required
 def delete_closure(district: str, service_id: int, closure_id: int) -> Response:
     """Reopen the service on a closed day."""

@@ -430,3 +430,17 @@ def test_control_characters_in_the_url_never_reach_the_database(client: FlaskCli
     assert _titles(_html(client, "/borgo-test/services?q=yo%00ga", headers=EN)) == ["Yoga"]
     assert client.get("/borgo-test/providers/a%00b").status_code == 404
     assert client.get("/borgo-test/providers/" + "x" * 81).status_code == 404
+
+
+def test_each_result_shows_its_next_free_time(client: FlaskClient) -> None:
+    org = cf.provider()
+    with_slots = cf.published(org, title_en="With slots")
+    cf.published(org, title_en="Without slots")
+    cf.free_slot(with_slots, starts_in=timedelta(days=1), taken=2)  # full
+    cf.free_slot(with_slots, starts_in=-timedelta(days=1))  # past
+    soonest = cf.free_slot(with_slots, starts_in=timedelta(days=3))
+    cf.free_slot(with_slots, starts_in=timedelta(days=4))
+    cf.commit()
+    html = _html(client, "/borgo-test/services", headers=EN)
+    assert html.count("Next free time:") == 1
+    assert f'<time datetime="{soonest.starts_at.isoformat()}">' in html
