@@ -101,6 +101,7 @@ def validate_service_data(
     errors: dict[str, list[Any]] = {}
 
     def add(name: str, message: Any) -> None:
+        """Record a problem of one field."""
         errors.setdefault(name, []).append(message)
 
     enabled = {c.slug: c for c in enabled_categories(config, categories)}

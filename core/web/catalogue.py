@@ -146,6 +146,7 @@ def services(district: str) -> str:
     )
 
     def page_url(number: int) -> str:
+        """The address of results page ``number`` with the same filters."""
         return url_for("catalogue.services", district=district, page=number, **filters.as_args())
 
     return render_template(

@@ -93,6 +93,7 @@ class CommaDecimalField(DecimalField):
         super().__init__(*args, **kwargs)
 
     def process_formdata(self, valuelist: list[Any]) -> None:
+        """Read "1,5" as 1.5."""
         if valuelist:
             valuelist = [str(valuelist[0]).strip().replace(",", ".")]
         super().process_formdata(valuelist)
@@ -238,6 +239,12 @@ def _add_error(form: FlaskForm, name: str, message: Any) -> None:
         target.errors = [*target.errors, message]
 
 
+def _add_errors(form: FlaskForm, error: CatalogueError) -> None:
+    for name, messages in error.errors.items():
+        for message in messages:
+            _add_error(form, name, message)
+
+
 def _form_data(form: ServiceForm) -> ServiceData | None:
     """The form's values as :class:`ServiceData`, or None after adding amount errors."""
     amounts: dict[str, int | None] = {}
@@ -250,6 +257,7 @@ def _form_data(form: ServiceForm) -> ServiceData | None:
         return None
 
     def minutes(value: Decimal | None) -> int:
+        """Hours as whole minutes (-1, refused later, when unreadable)."""
         try:
             return int((value or Decimal(0)) * 60)
         except (InvalidOperation, ValueError):
@@ -349,9 +357,7 @@ def new_service(district: str, org_slug: str) -> str | Response | tuple[str, int
                 )
             except CatalogueError as exc:
                 db.session.rollback()
-                for name, messages in exc.errors.items():
-                    for message in messages:
-                        _add_error(form, name, message)
+                _add_errors(form, exc)
             else:
                 db.session.commit()
                 flash(_("The service was saved as a draft. Add its opening hours."), "success")
@@ -384,9 +390,7 @@ def edit_service(district: str, service_id: int) -> str | Response | tuple[str, 
                 update_service(db.session, service, data, config, _categories(), current_user)
             except CatalogueError as exc:
                 db.session.rollback()
-                for name, messages in exc.errors.items():
-                    for message in messages:
-                        _add_error(form, name, message)
+                _add_errors(form, exc)
             else:
                 service_schedule_changed(db.session, service)
                 db.session.commit()
@@ -455,9 +459,7 @@ def add_hours(district: str, service_id: int) -> str | Response | tuple[str, int
             )
         except CatalogueError as exc:
             db.session.rollback()
-            for name, messages in exc.errors.items():
-                for message in messages:
-                    _add_error(form, name, message)
+            _add_errors(form, exc)
         else:
             service_schedule_changed(db.session, service)
             db.session.commit()
@@ -497,9 +499,7 @@ def add_closure_day(district: str, service_id: int) -> str | Response | tuple[st
             )
         except CatalogueError as exc:
             db.session.rollback()
-            for name, messages in exc.errors.items():
-                for message in messages:
-                    _add_error(form, name, message)
+            _add_errors(form, exc)
         else:
             service_schedule_changed(db.session, service)
             db.session.commit()
