@@ -61,8 +61,7 @@ def test_a_district_shows_only_its_enabled_areas(client: FlaskClient) -> None:
 
 def test_unknown_district_is_404(client: FlaskClient) -> None:
     assert client.get("/nowhere").status_code == 404
-    response = client.get("/borgo-test")
-    assert response.status_code == 308 and response.headers["Location"] == "/borgo-test/"
+    assert client.get("/borgo-test").status_code == 200  # the slash is optional
     assert client.get("/nowhere/").status_code == 404
     assert client.get("/nowhere/services").status_code == 404
     assert client.get("/nowhere/branding.css").status_code == 404
