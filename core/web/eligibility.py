@@ -32,10 +32,14 @@ class DeclarationForm(FlaskForm):
     """A beneficiary declaration."""
 
     beneficiary_class = SelectField(
-        _l("You are"), validators=[InputRequired(_l("Choose one of the classes of the district."))]
+        _l("You are"),
+        validators=[InputRequired(_l("Choose one of the classes of the district."))],
+        validate_choice=False,  # the service checks it against the district's policy
     )
     vat_number = StringField(_l("VAT number (if you hold one)"), validators=[Length(max=20)])
-    employer_id = SelectField(_l("Your employer, if registered in the district"), coerce=str)
+    employer_id = SelectField(
+        _l("Your employer, if registered in the district"), validate_choice=False
+    )
     employer_name = StringField(_l("Or write your employer's name"), validators=[Length(max=200)])
 
 
