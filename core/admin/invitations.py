@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask import current_app
 from flask_babel import gettext as _
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import select
 
 from core.admin.organisations import AdminError
@@ -29,13 +30,22 @@ class Invitation:
     email: str
 
 
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=INVITE_SALT)
+def _serializer(issued_at: datetime | None = None) -> URLSafeTimedSerializer:
+    signer: type[TimestampSigner] = TimestampSigner
+    if issued_at is not None:
+        stamp = int(issued_at.timestamp())
+
+        class _IssuedAt(TimestampSigner):
+            def get_timestamp(self) -> int:
+                return stamp
+
+        signer = _IssuedAt
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=INVITE_SALT, signer=signer)
 
 
-def make_token(organisation: Organisation, email: str) -> str:
-    """A signed token inviting ``email`` to work for ``organisation``."""
-    return str(_serializer().dumps({"o": organisation.id, "e": email.lower()}))
+def make_token(organisation: Organisation, email: str, *, issued_at: datetime | None = None) -> str:
+    """A signed token inviting ``email`` to work for ``organisation`` (``issued_at`` back-dates)."""
+    return str(_serializer(issued_at).dumps({"o": organisation.id, "e": email.lower()}))
 
 
 def read_token(token: str, max_age: int = INVITE_MAX_AGE) -> Invitation:

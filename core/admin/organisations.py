@@ -198,7 +198,10 @@ def suspend(row: Organisation, actor: User, reason: str) -> int:
     if row.status == "suspended":
         raise AdminError(_("The provider is already suspended."), status=409)
     row.status = "suspended"
-    bookings = future_live_bookings(row)
+    # waiting people first, so that freed seats are not offered to them just before
+    bookings = sorted(
+        future_live_bookings(row), key=lambda b: (b.status not in ("waitlisted", "offered"), b.id)
+    )
     record(
         "organisation.suspend",
         actor=actor,

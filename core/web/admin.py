@@ -38,6 +38,7 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
 from core.admin.invitations import accept, invite, invited_organisation, read_token
@@ -110,8 +111,10 @@ class OrganisationForm(FlaskForm):
     name = StringField(
         _l("Name"), validators=[InputRequired(_l("Give the organisation's name.")), Length(max=200)]
     )
-    kind = SelectField(_l("Kind"), choices=[(k, KIND_LABELS[k]) for k in ORGANISATION_KINDS])
-    size_class = SelectField(_l("Size"), choices=[(s, SIZE_LABELS[s]) for s in SIZES])
+    kind = SelectField(
+        _l("Kind"), choices=[SelectChoice(k, KIND_LABELS[k]) for k in ORGANISATION_KINDS]
+    )
+    size_class = SelectField(_l("Size"), choices=[SelectChoice(s, SIZE_LABELS[s]) for s in SIZES])
     alliance_member = BooleanField(_l("Member of the Alliance"))
     is_provider = BooleanField(_l("Offers services (provider)"), default=True)
     vat_number = StringField(_l("VAT number"), validators=[Length(max=20)])
@@ -147,7 +150,9 @@ class ActionForm(FlaskForm):
 class NewsForm(FlaskForm):
     """A news item or an event."""
 
-    kind = SelectField(_l("Type"), choices=[("news", _l("News")), ("event", _l("Event"))])
+    kind = SelectField(
+        _l("Type"), choices=[SelectChoice("news", _l("News")), SelectChoice("event", _l("Event"))]
+    )
     title = StringField(
         _l("Title"), validators=[InputRequired(_l("Give a title.")), Length(max=200)]
     )
@@ -451,7 +456,8 @@ def suspend_organisation(district: str, organisation_id: int) -> View:
     if not form.validate_on_submit():
         return render_template(
             "admin/refused.html",
-            message=" ".join(form.reason.errors) or _("Say why the provider is suspended."),
+            message=" ".join(str(e) for e in form.reason.errors)
+            or _("Say why the provider is suspended."),
         ), 422
     try:
         cancelled = suspend(org, user, form.reason.data or "")

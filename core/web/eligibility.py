@@ -11,6 +11,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms import SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
 from core.auth.access import login_required, require_login
@@ -76,11 +77,11 @@ def beneficiary(district: str) -> str | tuple[str, int] | Response:
     user = require_login()
     current = status(user, row)
     form = DeclarationForm()
-    form.beneficiary_class.choices = [("", _("Choose…"))] + [
-        (c.slug, str(c.name)) for c in config.beneficiary_classes
+    form.beneficiary_class.choices = [SelectChoice("", _("Choose…"))] + [
+        SelectChoice(c.slug, str(c.name)) for c in config.beneficiary_classes
     ]
-    form.employer_id.choices = [("", _("Not in the list"))] + [
-        (str(o.id), o.name) for o in employers(row)
+    form.employer_id.choices = [SelectChoice("", _("Not in the list"))] + [
+        SelectChoice(str(o.id), o.name) for o in employers(row)
     ]
     if form.validate_on_submit():
         try:

@@ -51,7 +51,7 @@ def slot_at(svc: Service, starts_at: datetime, capacity: int = 4, **fields: Any)
 
 
 def booking(slot: Slot, status: str, person: User | None = None, **fields: Any) -> Booking:
-    """A booking in ``status`` written directly (no commit; ``taken`` follows seat-holding states)."""
+    """A booking in ``status`` written directly (no commit; seat-holding states take seats)."""
     person = person or f.user()
     seats = fields.pop("seats", 1)
     row = Booking(
