@@ -200,6 +200,36 @@ def district_news(slug: str, limit: int = 3) -> list[Any]:
     return news_of(row, published_only=True, limit=limit)
 
 
+@bp.app_template_global()
+def admin_links(user: Any) -> list[tuple[str, str]]:
+    """(label, url) of the admin areas ``user`` may open: their districts, and the audit log."""
+    configs = district_configs()
+    if user.is_platform_admin:
+        slugs = sorted(configs)
+    else:
+        ids = [r.district_id for r in user.district_roles]
+        slugs = (
+            list(
+                db.session.scalars(
+                    select(District.slug).where(District.id.in_(ids)).order_by(District.slug)
+                )
+            )
+            if ids
+            else []
+        )
+    links = [
+        (
+            _("Administration of %(district)s", district=configs[slug].name),
+            url_for("admin.home", district=slug),
+        )
+        for slug in slugs
+        if slug in configs
+    ]
+    if user.is_platform_admin:
+        links.append((_("Audit log"), url_for("audit.audit_log")))
+    return links
+
+
 # --- home -------------------------------------------------------------------------------------
 
 

@@ -310,3 +310,22 @@ def test_an_admin_of_one_district_sees_and_changes_nothing_of_another(app, clien
     assert client.get(f"/{BORGO}/admin/").status_code == 200
     anonymous = app.test_client()
     assert anonymous.get(f"/{BORGO}/admin/").status_code == 302
+
+
+def test_personal_area_links_to_the_admin_areas_and_home_to_the_declaration(app, client) -> None:
+    admin = _admin_of(BORGO)
+    root = f.user(is_platform_admin=True)
+    resident = f.user()
+    db.session.commit()
+    login_as(client, admin)
+    profile = client.get("/profile", headers=EN).get_data(as_text=True)
+    assert f'href="/{BORGO}/admin/"' in profile and f'href="/{ALTRA}/admin/"' not in profile
+    assert 'href="/admin/audit"' not in profile
+    login_as(client, root)
+    profile = client.get("/profile", headers=EN).get_data(as_text=True)
+    assert f'href="/{ALTRA}/admin/"' in profile and 'href="/admin/audit"' in profile
+    login_as(client, resident)
+    assert 'data-element="admin-area"' not in client.get("/profile").get_data(as_text=True)
+    home = client.get(f"/{BORGO}/", headers=EN).get_data(as_text=True)
+    assert f'href="/{BORGO}/beneficiary"' in home
+    assert f'href="/{ALTRA}/beneficiary"' not in client.get(f"/{ALTRA}/").get_data(as_text=True)
