@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from core.audit import record
@@ -23,6 +24,11 @@ from core.notifications.outbox import queue_mail
 from core.plugins.types import BeneficiaryClass, DistrictConfig
 
 STATUSES = ("pending", "approved", "rejected")
+STATUS_LABELS = {
+    "pending": _l("Waiting for the district's check"),
+    "approved": _l("Approved beneficiary"),
+    "rejected": _l("Not approved"),
+}
 
 
 class EligibilityError(Exception):

@@ -60,6 +60,7 @@ from core.audit import record
 from core.auth.access import current_account, require_district_admin
 from core.auth.service import AccountError, create_account, find_user_by_email
 from core.eligibility import (
+    STATUS_LABELS,
     EligibilityError,
     class_name,
     decide,
@@ -310,6 +311,7 @@ def declaration(district: str, declaration_id: int) -> View:
         employer=employer,
         form=DecisionForm(),
         class_name=class_name,
+        status_labels=STATUS_LABELS,
     )
 
 
@@ -337,6 +339,7 @@ def decide_declaration(district: str, declaration_id: int, verdict: str) -> View
                 employer=employer,
                 form=form,
                 class_name=class_name,
+                status_labels=STATUS_LABELS,
             )
             return html, 422
         return _refused(error)
@@ -418,6 +421,17 @@ def organisation(district: str, organisation_id: int) -> View:
             db.session.commit()
             flash(_("The organisation is saved."), "success")
             return redirect(url_for(".organisation", district=district, organisation_id=org.id))
+    staff = [m.user for m in _memberships(org)]
+    if staff:  # names of people: personal data, the view is audited
+        record(
+            "personal_data.view",
+            actor=user,
+            target_type="organisation_staff",
+            target_id=org.id,
+            district_id=row.id,
+            details={"users": [p.id for p in staff]},
+        )
+        db.session.commit()
     status = 422 if form.errors else 200
     html = render_template(
         "admin/organisation_form.html",
@@ -427,7 +441,7 @@ def organisation(district: str, organisation_id: int) -> View:
         action_form=ActionForm(),
         reason_form=ReasonForm(),
         invite_form=InviteForm(),
-        staff=[m.user for m in _memberships(org)],
+        staff=staff,
     )
     return html, status
 

@@ -15,18 +15,20 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
 from core.auth.access import login_required, require_login
-from core.eligibility import Declared, EligibilityError, class_name, declare, employers, status
+from core.eligibility import (
+    STATUS_LABELS,
+    Declared,
+    EligibilityError,
+    class_name,
+    declare,
+    employers,
+    status,
+)
 from core.extensions import db
 from core.models import BeneficiaryDeclaration, User
 from core.tenancy import district_configs, get_district_or_404
 
 bp = Blueprint("eligibility", __name__)
-
-STATUS_LABELS = {
-    "pending": _l("Waiting for the district's check"),
-    "approved": _l("Approved beneficiary"),
-    "rejected": _l("Not approved"),
-}
 
 
 class DeclarationForm(FlaskForm):
