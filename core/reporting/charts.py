@@ -19,8 +19,16 @@ def charts(tables: dict[str, Table]) -> dict[str, Markup]:
     """An SVG chart for each figure that has one, by table key."""
     out: dict[str, Markup] = {}
     b = tables["beneficiaries"]
-    out["beneficiaries"] = bar_chart(
-        "chart-beneficiaries", b.title, _summary(b, 0, 1), b.column(0), b.column(1)
+    out["beneficiaries"] = stacked_columns(
+        "chart-beneficiaries",
+        b.title,
+        _summary(b, 0, 4),
+        b.column(0),
+        [
+            (_("Approved"), b.column(1)),
+            (_("Pending"), b.column(2)),
+            (_("Rejected"), b.column(3)),
+        ],
     )
     bk = tables["bookings"]
     months = sorted({row[0] for row in bk.rows})

@@ -8,6 +8,7 @@ Months are calendar months in UTC (``YYYY-MM``), the same on SQLite and PostgreS
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -75,8 +76,13 @@ def _bookings_in(district: District, period: Period) -> Any:
     )
 
 
-def beneficiaries(session: Session, district: District, period: Period) -> Table:
-    """Beneficiary declarations by class and status (declared up to the end of the period)."""
+def beneficiaries(
+    session: Session, district: District, period: Period, names: Mapping[str, str] | None = None
+) -> Table:
+    """Beneficiary declarations by class and status (declared up to the end of the period).
+
+    ``names`` turns class slugs into readable names (the open data keeps the slugs).
+    """
     rows = session.execute(
         select(
             BeneficiaryDeclaration.beneficiary_class,
@@ -92,8 +98,9 @@ def beneficiaries(session: Session, district: District, period: Period) -> Table
     counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for klass, status, n in rows:
         counts[klass][status] += n
+    names = names or {}
     out = [
-        (klass, c["approved"], c["pending"], c["rejected"], sum(c.values()))
+        (names.get(klass, klass), c["approved"], c["pending"], c["rejected"], sum(c.values()))
         for klass, c in sorted(counts.items())
     ]
     return Table(
@@ -296,7 +303,10 @@ def provider_activity(session: Session, district: District, period: Period) -> T
             _("Attended"),
             _("Cancelled by the provider"),
         ),
-        [(n, s, int(p), int(b), int(a), int(c)) for n, s, p, b, a, c in rows],
+        [
+            (n, _("suspended") if s == "suspended" else _("active"), int(p), int(b), int(a), int(c))
+            for n, s, p, b, a, c in rows
+        ],
         (
             "provider",
             "status",
@@ -334,11 +344,15 @@ def ratings(session: Session, district: District, period: Period) -> Table:
 
 
 def dashboard(
-    session: Session, district: District, period: Period, locale: str = "it"
+    session: Session,
+    district: District,
+    period: Period,
+    locale: str = "it",
+    class_names: Mapping[str, str] | None = None,
 ) -> dict[str, Table]:
     """Every figure of the dashboard, by key (a constant number of statements)."""
     tables = [
-        beneficiaries(session, district, period),
+        beneficiaries(session, district, period, class_names),
         bookings_by_area_month(session, district, period),
         utilisation(session, district, period),
         cancellations(session, district, period),

@@ -103,9 +103,11 @@ def stacked_columns(
                 f'fill="{PALETTE[k % len(PALETTE)]}"><title>{escape(group)} · {escape(name)}: '
                 f"{escape(_fmt(values[i]))}</title></rect>"
             )
+        fits = max(4, int(step / 6.5))
+        shown = group if len(group) <= fits else group[: fits - 1] + "…"
         parts.append(
             f'<text x="{x + col / 2:.1f}" y="{top + plot_h + 16}" text-anchor="middle" '
-            f'font-size="11" fill="#1a1a1a">{escape(group)}</text>'
+            f'font-size="11" fill="#1a1a1a">{escape(shown)}</text>'
         )
     for k, (name, _values) in enumerate(series):
         lx = 10 + (k % 3) * (width // 3)

@@ -698,6 +698,10 @@ def parse_period(config: DistrictConfig, args: Any, default_days: int = 180) -> 
     return Period(start, end, config.timezone)
 
 
+def _class_names(config: DistrictConfig) -> dict[str, str]:
+    return {c.slug: str(c.name) for c in config.beneficiary_classes}
+
+
 @bp.get("/<district>/admin/reports")
 def reports(district: str) -> View:
     """The dashboard: each figure as a chart with its data table and CSV export."""
@@ -706,7 +710,7 @@ def reports(district: str) -> View:
         period = parse_period(config, request.args)
     except PeriodError as error:
         return render_template("admin/refused.html", message=str(error)), 400
-    tables = dashboard(db.session, row, period, locale_code())
+    tables = dashboard(db.session, row, period, locale_code(), _class_names(config))
     return render_template(
         "admin/reports.html", config=config, period=period, tables=tables, charts=charts(tables)
     )
@@ -726,7 +730,7 @@ def report_csv(district: str, key: str) -> View:
         period = parse_period(config, request.args)
     except PeriodError as error:
         return render_template("admin/refused.html", message=str(error)), 400
-    tables = dashboard(db.session, row, period, locale_code())
+    tables = dashboard(db.session, row, period, locale_code(), _class_names(config))
     if key not in tables:
         abort(404)
     table = tables[key]
