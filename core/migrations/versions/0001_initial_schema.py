@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 12:09:41.673974
+Create Date: 2026-11-23 12:34:23.272000
 
 """
 from alembic import op
