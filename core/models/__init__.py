@@ -6,13 +6,16 @@ from core.models.calendar import CalendarFeed
 from core.models.catalogue import Closure, OpeningRule, Organisation, Service, Slot
 from core.models.districts import District
 from core.models.outbox import OutboxMessage
+from core.models.tokens import ApiToken
 from core.models.types import UTCDateTime, utcnow
 from core.models.users import ROLES, BeneficiaryDeclaration, DistrictAdmin, Membership, User
+from core.models.webhooks import Webhook, WebhookDelivery
 
 __all__ = [
     "BOOKING_STATES",
     "LIVE_STATES",
     "ROLES",
+    "ApiToken",
     "AuditEntry",
     "BeneficiaryDeclaration",
     "Booking",
@@ -28,5 +31,7 @@ __all__ = [
     "Slot",
     "UTCDateTime",
     "User",
+    "Webhook",
+    "WebhookDelivery",
     "utcnow",
 ]
