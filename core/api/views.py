@@ -60,6 +60,7 @@ from core.tenancy import district_configs, get_district_or_404
 from core.web.booking import details_form_class
 
 MY_PAGE_SIZE = 50
+INT32 = 2**31 - 1
 MAX_SLOTS = 1000
 MAX_PROVIDER_BOOKINGS = 2000
 
@@ -76,6 +77,8 @@ def _today(zone: str) -> Any:
 
 def _published_service(service_id: int) -> tuple[Service, District]:
     """A published service of an installed district whose provider is active; 404 otherwise."""
+    if service_id > INT32:
+        raise ApiError(404, "not_found", _("There is no such service."))
     row = db.session.execute(
         select(Service, District)
         .join(District, District.id == Service.district_id)
@@ -362,7 +365,7 @@ def provider_bookings(district: str) -> Response:
         conditions.append(Booking.status == status)
     raw_service = request.args.get("service", "")
     if raw_service:
-        if not raw_service.isdigit() or len(raw_service) > 12:
+        if not raw_service.isdigit() or len(raw_service) > 10 or int(raw_service) > INT32:
             raise validation([field_problem("service", _("Choose one of your services."))])
         conditions.append(Booking.service_id == int(raw_service))
     rows = db.session.scalars(
