@@ -9,6 +9,7 @@ from flask_login import login_required
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
 from core.api.tokens import MAX_ACTIVE, TokenError, active_tokens, create_token, revoke_token
@@ -31,8 +32,8 @@ class TokenForm(FlaskForm):
     scope = SelectField(
         _l("Access"),
         choices=[
-            ("read", _l("Read only (see my bookings)")),
-            ("read-write", _l("Read and write (also book and cancel)")),
+            SelectChoice("read", _l("Read only (see my bookings)")),
+            SelectChoice("read-write", _l("Read and write (also book and cancel)")),
         ],
         default="read",
     )

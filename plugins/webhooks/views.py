@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 from wtforms import SelectField, SelectMultipleField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from core.auth.access import require_login
@@ -48,7 +49,7 @@ class WebhookForm(FlaskForm):
     )
     owner = SelectField(_l("Events of"), validators=[InputRequired()])
     events = SelectMultipleField(
-        _l("Events (none chosen: all)"), choices=[(e, e) for e in EVENTS], default=[]
+        _l("Events (none chosen: all)"), choices=[SelectChoice(e, e) for e in EVENTS], default=[]
     )
 
 
@@ -80,9 +81,9 @@ def _visible(district: District, admin: bool, organisations: list[Organisation])
     return condition & Webhook.organisation_id.in_([o.id for o in organisations])
 
 
-def _owner_choices(admin: bool, organisations: list[Organisation]) -> list[tuple[str, str]]:
-    choices = [(DISTRICT_WIDE, str(_("The whole district")))] if admin else []
-    return choices + [(str(o.id), o.name) for o in organisations]
+def _owner_choices(admin: bool, organisations: list[Organisation]) -> list[SelectChoice]:
+    choices = [SelectChoice(DISTRICT_WIDE, _("The whole district"))] if admin else []
+    return choices + [SelectChoice(str(o.id), o.name) for o in organisations]
 
 
 def _render(

@@ -74,10 +74,14 @@ def test_branding_css_is_cacheable_css_with_colours(client: FlaskClient) -> None
     assert "--district-primary: #00573d;" in css
     assert ".category-test-wellness { --category-colour: #00805f; }" in css
     assert ".category-test-care { --category-colour: #a8326b; }" in css
-    again = client.get("/borgo-test/branding.css", headers={"If-None-Match": response.headers["ETag"]})
+    again = client.get(
+        "/borgo-test/branding.css", headers={"If-None-Match": response.headers["ETag"]}
+    )
     assert again.status_code == 304
     assert "#7a1f1f" in client.get("/altra-citta/branding.css").get_data(as_text=True)
-    assert '<link rel="stylesheet" href="/borgo-test/branding.css">' in _html(client, "/borgo-test/")
+    assert '<link rel="stylesheet" href="/borgo-test/branding.css">' in _html(
+        client, "/borgo-test/"
+    )
 
 
 def test_catalogue_shows_only_published_services_of_active_providers(client: FlaskClient) -> None:
@@ -195,7 +199,9 @@ def test_filters_combine_and_stay_in_pagination_links(client: FlaskClient) -> No
         cf.published(org, title_en=f"Yoga {i:02d}", price_cents=0, service_type="yoga")
     cf.published(org, title_en="Yoga paid", price_cents=500, service_type="yoga")
     cf.commit()
-    html = _html(client, "/borgo-test/services?q=yoga&price=free&category=test-wellness", headers=EN)
+    html = _html(
+        client, "/borgo-test/services?q=yoga&price=free&category=test-wellness", headers=EN
+    )
     assert _total(html) == 14 and len(_titles(html)) == 12
     assert "page=2" in html and "q=yoga" in html and "price=free" in html
     assert 'aria-label="Pages of results"' in html
@@ -258,7 +264,13 @@ def test_service_page_shows_everything_a_resident_needs(client: FlaskClient) -> 
     )
     factories.opening_rule(service, weekday=2, start=time(9), end=time(12), seats=4)
     factories.opening_rule(service, weekday=0, start=time(15), end=time(17), slot_minutes=30)
-    db.session.add(Closure(service_id=service.id, day=datetime.now(UTC).date() + timedelta(days=3), reason="Holiday"))
+    db.session.add(
+        Closure(
+            service_id=service.id,
+            day=datetime.now(UTC).date() + timedelta(days=3),
+            reason="Holiday",
+        )
+    )
     cf.commit()
     html = _html(client, f"/borgo-test/services/{service.id}", headers=EN)
     assert html.count("<h1") == 1 and "Pilates" in html

@@ -106,7 +106,12 @@ def test_create_service_makes_a_searchable_draft_and_audits(app: Flask) -> None:
     org = cf.provider(name="Cooperativa Città Aperta")
     actor = factories.staff(org)
     service = rules.create_service(
-        db.session, org, _data(title_it="  Ginnastica dolce "), _config(app), _categories(app), actor
+        db.session,
+        org,
+        _data(title_it="  Ginnastica dolce "),
+        _config(app),
+        _categories(app),
+        actor,
     )
     db.session.commit()
     assert service.status == "draft"
