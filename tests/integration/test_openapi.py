@@ -34,7 +34,7 @@ def test_the_served_document_is_valid_openapi(client: FlaskClient) -> None:
 def test_the_promised_paths_are_documented() -> None:
     doc = document()
     documented = {(m, p) for p, ops in doc["paths"].items() for m in ops}
-    assert REQUIRED <= documented
+    assert documented >= REQUIRED
     slot = doc["components"]["schemas"]["Slot"]
     assert {"id", "starts_at", "ends_at", "capacity", "available"} <= set(slot["required"])
     assert {"id", "slot_id", "status"} <= set(doc["components"]["schemas"]["Booking"]["required"])
