@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import click
-from flask import Blueprint, Flask
+from flask import Blueprint, Flask, url_for
+from flask_babel import gettext as _
+from markupsafe import Markup
 
 from core.plugins import hookimpl
 
@@ -44,6 +46,27 @@ def booking_state_changed(booking: Any, old: str, new: str) -> None:
     from plugins.webhooks.delivery import enqueue_safely
 
     enqueue_safely(booking, f"booking.{new}", old=old)
+
+
+@hookimpl
+def template_hook(name: str, context: dict[str, Any]) -> Markup | None:
+    """In the personal area, link the webhooks page of each district the person manages."""
+    if name != "profile_links" or context.get("user") is None:
+        return None
+    from plugins.webhooks.views import managed_districts
+
+    links = [
+        Markup('<li class="mb-2"><a href="{}">{}</a></li>').format(
+            url_for("webhooks.index", district=slug),
+            _("Webhooks of %(district)s", district=district_name),
+        )
+        for slug, district_name in managed_districts(context["user"])
+    ]
+    if not links:
+        return None
+    return Markup('<ul class="list-unstyled" data-element="webhooks-links">{}</ul>').format(
+        Markup("").join(links)
+    )
 
 
 @hookimpl

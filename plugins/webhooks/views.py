@@ -74,6 +74,24 @@ def _scope(district: District) -> tuple[User, bool, list[Organisation]]:
     return user, admin, organisations
 
 
+def managed_districts(user: User) -> list[tuple[str, str]]:
+    """``(slug, name)`` of the districts whose webhooks ``user`` may manage (admin or staff)."""
+    ids = {role.district_id for role in user.district_roles}
+    ids |= set(
+        db.session.scalars(
+            select(Organisation.district_id)
+            .join(Membership, Membership.organisation_id == Organisation.id)
+            .where(Membership.user_id == user.id)
+        )
+    )
+    if not ids:
+        return []
+    rows = db.session.execute(
+        select(District.slug, District.name).where(District.id.in_(ids)).order_by(District.name)
+    )
+    return [(slug, name) for slug, name in rows]
+
+
 def _visible(district: District, admin: bool, organisations: list[Organisation]) -> Any:
     condition = Webhook.district_id == district.id
     if admin:

@@ -59,12 +59,12 @@ def request(
         connection.close()
 
 
-def wait_until_up(port: int, process: subprocess.Popen[bytes] | None = None) -> None:
+def wait_until_up(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
     """Poll the server until it answers (at most 60 s)."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            raise AssertionError(process.stderr.read().decode() if process.stderr else "exited")
+        if process.poll() is not None:
+            raise AssertionError(log.read_text())
         try:
             if request(port, "GET", "/api/v1/districts")[0] == 200:
                 return
@@ -86,6 +86,8 @@ def server_port(app: Flask, database_url: str, tmp_path: Path) -> Iterator[int]:
             "CONCILIA_MAIL_MODE": "outbox",
             "CONCILIA_INSTANCE_PATH": str(tmp_path),
         }
+        log = tmp_path / "gunicorn.log"
+        log_file = log.open("wb")
         process = subprocess.Popen(
             [
                 sys.executable,
@@ -105,16 +107,15 @@ def server_port(app: Flask, database_url: str, tmp_path: Path) -> Iterator[int]:
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=log_file,
         )
         try:
-            wait_until_up(port, process)
+            wait_until_up(port, process, log)
             yield port
         finally:
             process.terminate()
             process.wait(timeout=30)
-            if process.stderr:
-                process.stderr.close()
+            log_file.close()
     else:
         httpd = make_server("127.0.0.1", 0, app, threaded=True)
         thread = threading.Thread(target=httpd.serve_forever, daemon=True)

@@ -225,3 +225,15 @@ def test_management_pages(client: FlaskClient) -> None:
     db.session.expire_all()
     assert db.session.get(Webhook, own_id) is None
     assert db.session.scalars(select(WebhookDelivery)).all() == []
+
+
+def test_personal_area_links_the_webhooks_pages(client: FlaskClient) -> None:
+    district = f.district("borgo-test", name="Borgo Test")
+    staff = f.staff(f.organisation(district), locale="en")
+    resident = f.user(locale="en")
+    db.session.commit()
+    login_as(client, staff)
+    page = client.get("/profile").get_data(as_text=True)
+    assert 'href="/borgo-test/webhooks"' in page and "Webhooks of Borgo Test" in page
+    login_as(client, resident)
+    assert "/webhooks" not in client.get("/profile").get_data(as_text=True)
