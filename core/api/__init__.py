@@ -15,6 +15,7 @@ from flask_wtf.csrf import ValidationError, validate_csrf
 from werkzeug.exceptions import HTTPException
 
 from core.api.errors import ApiError, error_response, http_code
+from core.api.params import check_query
 from core.api.tokens import authenticate
 from core.auth.access import current_account
 from core.extensions import csrf, db
@@ -47,6 +48,7 @@ def api_user(*, write: bool = False) -> User:
 def _authenticate() -> None:
     """Bearer token first (the session is then ignored); else the session, with CSRF on writes."""
     g.api_token = None
+    check_query()
     header = request.headers.get("Authorization")
     if header is not None:
         scheme, _sep, secret = header.strip().partition(" ")

@@ -117,7 +117,7 @@ def booking_input(body: dict[str, Any]) -> BookingInput:
 
 def load_booking(public_id: str) -> Booking | None:
     """A booking by public id, with its slot, service and organisation."""
-    if len(public_id) > 32:
+    if len(public_id) > 32 or "\x00" in public_id:
         return None
     return db.session.scalar(
         select(Booking)

@@ -13,6 +13,37 @@ from core.api.errors import ApiError, field_problem, validation
 
 IDEMPOTENCY_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,80}$")
 MAX_PAGE = 10_000
+MIN_YEAR, MAX_YEAR = 2000, 2100
+
+
+def has_nul(value: Any) -> bool:
+    """Whether a JSON value holds a NUL character anywhere (databases refuse them)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(has_nul(k) or has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(has_nul(v) for v in value)
+    return False
+
+
+def check_query() -> None:
+    """Refuse query strings with NUL characters or dates outside 2000-2100 (422)."""
+    for name, value in request.args.items(multi=True):
+        if "\x00" in value or "\x00" in name:
+            raise validation([field_problem(name, _("This value is not valid."))])
+    raw_day = request.args.get("day")
+    if raw_day:
+        _in_range(raw_day, "day")
+
+
+def _in_range(raw: str, name: str) -> None:
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        return
+    if not MIN_YEAR <= day.year <= MAX_YEAR:
+        raise validation([field_problem(name, _("Use a date between the years 2000 and 2100."))])
 
 
 def date_arg(name: str, default: date) -> date:
@@ -21,9 +52,11 @@ def date_arg(name: str, default: date) -> date:
     if raw is None or raw == "":
         return default
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         raise validation([field_problem(name, _("Use a date in the format YYYY-MM-DD."))]) from None
+    _in_range(raw, name)
+    return day
 
 
 def date_range(default_from: date, default_days: int, max_days: int) -> tuple[date, date]:
@@ -62,7 +95,7 @@ def choice_arg(name: str, allowed: tuple[str, ...]) -> str:
 def json_object() -> dict[str, Any]:
     """The request's JSON body, which must be an object (400 otherwise)."""
     body = request.get_json(silent=True)
-    if not isinstance(body, dict):
+    if not isinstance(body, dict) or has_nul(body):
         raise ApiError(
             400, "invalid_json", _("Send a JSON object with Content-Type: application/json.")
         )

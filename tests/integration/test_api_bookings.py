@@ -385,3 +385,15 @@ def test_district_report_for_admins(client: FlaskClient) -> None:
     altra_admin = f.district_admin(f.district("altra-citta"))
     db.session.commit()
     assert Api(client, token_for(altra_admin)).get("/api/v1/districts/borgo-test/report")[0] == 403
+
+
+def test_nul_characters_never_reach_the_database(client: FlaskClient) -> None:
+    svc = borgo_service()
+    slot = f.slot(svc)
+    api, _person = resident_api(client)
+    applicant = {"name": "A\u0000B", "email": "a@example.org"}
+    status, body = api.post("/api/v1/bookings", json={"slot_id": slot.id, "applicant": applicant})
+    assert status == 400 and error_code(body) == "invalid_json"
+    status, body = api.get("/api/v1/bookings/ab%00cd")
+    assert status == 404
+    assert db.session.scalar(select(func.count(Booking.id))) == 0

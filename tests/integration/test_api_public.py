@@ -202,3 +202,19 @@ def test_openapi_document_is_served(client: FlaskClient) -> None:
     assert response.status_code == 200
     assert response.get_json()["openapi"].startswith("3.")
     assert db.session.query(Organisation).count() == 0
+
+
+def test_values_the_database_cannot_take_are_refused(client: FlaskClient) -> None:
+    svc = cf.published(cf.provider())
+    cf.commit()
+    api = Api(client)
+    for url in (
+        "/api/v1/districts/borgo-test/services?day=9999-12-31",
+        "/api/v1/districts/borgo-test/services?q=yoga%00",
+        f"/api/v1/services/{svc.id}/slots?from=9999-12-25",
+        f"/api/v1/services/{svc.id}/slots?from=2030-01-01&to=9999-12-31",
+        f"/api/v1/services/{svc.id}/slots?to=1999-12-31",
+    ):
+        status, body = api.get(url)
+        assert status == 422, url
+        assert error_code(body) == "validation_error"
