@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
@@ -30,10 +31,34 @@ LOG_SIZE = 50
 DISTRICT_WIDE = "district"
 
 
-def _check_url(_form: Any, field: Any) -> None:
-    parts = urlsplit(field.data or "")
+def url_problem(url: str, production: bool) -> str:
+    """Why ``url`` may not receive webhooks ("" if it may).
+
+    In production only ``https`` to a public host: no loopback, private or link-local
+    addresses, so a webhook cannot be aimed at the server's own network.
+    """
+    parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValidationError(_("Enter a full address starting with https://"))
+        return _("Enter a full address starting with https://")
+    if not production:
+        return ""
+    if parts.scheme != "https":
+        return _("Enter a full address starting with https://")
+    host = parts.hostname
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        internal = host == "localhost" or host.endswith((".localhost", ".local", ".internal"))
+    else:
+        internal = not address.is_global
+    return _("Enter the address of a public server.") if internal else ""
+
+
+def _check_url(_form: Any, field: Any) -> None:
+    production = current_app.config.get("CONCILIA_ENV") == "production"
+    problem = url_problem(field.data or "", production)
+    if problem:
+        raise ValidationError(problem)
 
 
 class WebhookForm(FlaskForm):

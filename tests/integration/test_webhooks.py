@@ -237,3 +237,22 @@ def test_personal_area_links_the_webhooks_pages(client: FlaskClient) -> None:
     assert 'href="/borgo-test/webhooks"' in page and "Webhooks of Borgo Test" in page
     login_as(client, resident)
     assert "/webhooks" not in client.get("/profile").get_data(as_text=True)
+
+
+def test_production_accepts_only_public_https_addresses(app: Flask) -> None:
+    from plugins.webhooks.views import url_problem
+
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert url_problem("http://127.0.0.1:8000/hook", production=False) == ""
+        assert url_problem("ftp://example.org/", production=False)
+        assert url_problem("https://hooks.example.org/in", production=True) == ""
+        for url in (
+            "http://hooks.example.org/in",
+            "https://127.0.0.1/hook",
+            "https://10.0.0.5/hook",
+            "https://169.254.169.254/latest",
+            "https://[::1]/hook",
+            "https://localhost/hook",
+            "https://db.internal/hook",
+        ):
+            assert url_problem(url, production=True), url
