@@ -212,7 +212,7 @@ async def drive(
             t0 = time.perf_counter()
             try:
                 response = await call(i)
-            except (OSError, TimeoutError, asyncio.TimeoutError):
+            except (OSError, TimeoutError):
                 errors += 1
                 continue
             statuses[response.status] = statuses.get(response.status, 0) + 1
@@ -457,6 +457,18 @@ def inspect(app_url: str) -> Setup:
     return Setup(app_url, services, contention, contenders, int(heavy))
 
 
+def reset_contention(app_url: str) -> None:
+    """Free the contention slots again (a reused database keeps the last run's bookings)."""
+    engine = sa.create_engine(app_url)
+    slugs = {"a": gen.CONTENTION_SLUG, "b": gen.CONTENTION_SLUG + "-baseline"}
+    ids = "(SELECT id FROM service WHERE slug IN (:a, :b))"
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM outbox_message WHERE kind LIKE 'booking%'"))
+        conn.execute(sa.text(f"DELETE FROM booking WHERE service_id IN {ids}"), slugs)
+        conn.execute(sa.text(f"UPDATE slot SET taken = 0 WHERE service_id IN {ids}"), slugs)
+    engine.dispose()
+
+
 def contention_counts(app_url: str, service_id: int) -> tuple[int, int, int]:
     """(confirmed bookings, seats taken, slots over capacity) of a contention service."""
     engine = sa.create_engine(app_url)
@@ -472,7 +484,8 @@ def contention_counts(app_url: str, service_id: int) -> tuple[int, int, int]:
         over = conn.execute(
             sa.text(
                 "SELECT count(*) FROM slot sl WHERE sl.service_id = :s AND sl.capacity < "
-                "(SELECT count(*) FROM booking b WHERE b.slot_id = sl.id AND b.status = 'confirmed')"
+                "(SELECT count(*) FROM booking b WHERE b.slot_id = sl.id "
+                "AND b.status = 'confirmed')"
             ),
             {"s": service_id},
         ).scalar_one()
@@ -684,7 +697,8 @@ def print_row(name: str, row: dict[str, Any]) -> None:
     b, p = row.get("baseline") or {}, row.get("platform") or {}
     log(
         f"  {name:<34} baseline {fmt(b.get('rps'))} rps p50 {fmt(b.get('p50_ms'), '.1f')} ms | "
-        f"platform {fmt(p.get('rps'))} rps p50 {fmt(p.get('p50_ms'), '.1f')} ms  {row.get('note', '')}"
+        f"platform {fmt(p.get('rps'))} rps p50 {fmt(p.get('p50_ms'), '.1f')} ms  "
+        f"{row.get('note', '')}"
     )
 
 
@@ -721,6 +735,7 @@ def run_backend(backend: str, size: str, args: argparse.Namespace, opts: Options
     if not args.reuse:
         log(f"== {backend}: generating size {size} (seed {args.seed})")
         gen.generate(url, gen.SIZES[size], args.seed, schema)
+    reset_contention(app_url)
     setup = inspect(app_url)
     env = {
         "CONCILIA_DATABASE_URL": app_url,
@@ -756,7 +771,10 @@ def machine() -> str:
         pass
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     load = os.getloadavg()[0]
-    return f"{os.cpu_count()} CPUs ({cpu}), {mem:.0f} GiB RAM, Python {sys.version.split()[0]}, load average {load:.1f} at start"
+    return (
+        f"{os.cpu_count()} CPUs ({cpu}), {mem:.0f} GiB RAM, Python {sys.version.split()[0]}, "
+        f"load average {load:.1f} at start"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
