@@ -347,10 +347,15 @@ def token(rng: random.Random, n: int = 16) -> str:
     return "".join(rng.choice(alphabet) for _ in range(n))
 
 
-def generate(url: str, size: Size, seed: int, schema: str | None = None) -> dict[str, int]:
-    """Empty, migrate and fill the database; returns the rows written per table."""
+def generate(
+    url: str, size: Size, seed: int, schema: str | None = None, prepare: bool = True
+) -> dict[str, int]:
+    """Empty, migrate and fill the database; returns the rows written per table.
+
+    With ``prepare=False`` the database at ``url`` must already be migrated and empty.
+    """
     total_started = time.monotonic()
-    app_url = prepare_database(url, schema)
+    app_url = prepare_database(url, schema) if prepare else url
     rng = random.Random(seed)
     anchor = datetime.combine(datetime.now(UTC).date(), dtime(0), tzinfo=UTC)
     created = anchor - timedelta(days=400)
