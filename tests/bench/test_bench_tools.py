@@ -165,3 +165,70 @@ def test_baseline_booking_write_stops_at_capacity(generated: tuple[str, str, dic
         ).scalar_one()
     engine.dispose()
     assert taken == booked == gen.CONTENTION_SEATS
+
+
+BIGGER = gen.Size(2, 30, 120, 1_200, 900, 80, 120, 20)
+
+
+def page_statements(url: str) -> dict[str, int]:
+    """SQL statements each benchmarked page issues on the generated database at ``url``."""
+    import re
+
+    from core import create_app
+    from core.extensions import db
+
+    app = create_app({**gen.bench_app_config(url), "CONCILIA_ENV": "testing"})
+    client = app.test_client()
+    with app.app_context():
+        engine = db.engine
+        first_service = db.session.execute(
+            sa.text(
+                "SELECT s.id FROM service s JOIN organisation o ON o.id = s.organisation_id "
+                "WHERE s.district_id = 1 AND s.status = 'published' AND o.status = 'active' "
+                "ORDER BY s.id LIMIT 1"
+            )
+        ).scalar_one()
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text)
+    assert token is not None
+    login = client.post(
+        "/login",
+        data={"email": gen.HEAVY_EMAIL, "password": gen.PASSWORD, "csrf_token": token.group(1)},
+    )
+    assert login.status_code == 302
+    district = gen.MEASURED_DISTRICT
+    paths = {
+        "home": f"/{district}/",
+        "catalogue": f"/{district}/services?category=health",
+        "service": f"/{district}/services/{first_service}",
+        "my bookings": "/me/bookings",
+    }
+    counts: dict[str, int] = {}
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        for name, path in paths.items():
+            client.get(path)  # warm: the district row and caches
+            statements.clear()
+            assert client.get(path).status_code == 200
+            counts[name] = len(statements)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+        with app.app_context():
+            db.engine.dispose()
+    return counts
+
+
+def test_statements_per_page_do_not_grow_with_the_data(
+    generated: tuple[str, str, dict], tmp_path: Path
+) -> None:
+    """The benchmarked pages issue as many statements on 3x the data (no N+1)."""
+    small, _other, _counts = generated
+    bigger = tmp_path / "bigger.sqlite"
+    shutil.copy(Path(small.removeprefix("sqlite:///")).with_name("empty.sqlite"), bigger)
+    gen.generate(f"sqlite:///{bigger}", BIGGER, seed=7, prepare=False)
+    assert page_statements(small) == page_statements(f"sqlite:///{bigger}")
