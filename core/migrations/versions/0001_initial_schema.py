@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 12:06:57.894340
+Create Date: 2026-11-23 12:37:13.068845
 
 """
 from alembic import op
@@ -222,7 +222,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_service'))
     )
     with op.batch_alter_table('service', schema=None) as batch_op:
-        batch_op.create_index('ix_service_catalogue', ['district_id', 'status', 'category', 'id'], unique=False)
+        batch_op.create_index('ix_service_catalogue', ['district_id', 'status', 'category', 'id', 'organisation_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_service_organisation_id'), ['organisation_id'], unique=False)
 
     op.create_table('closure',
