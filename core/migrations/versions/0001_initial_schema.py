@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 12:59:40.992295
+Create Date: 2026-11-23 13:09:55.892015
 
 """
 from alembic import op
@@ -257,7 +257,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_service'))
     )
     with op.batch_alter_table('service', schema=None) as batch_op:
-        batch_op.create_index('ix_service_catalogue', ['district_id', 'status', 'category', 'id'], unique=False)
+        batch_op.create_index('ix_service_catalogue', ['district_id', 'status', 'category', 'id', 'organisation_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_service_organisation_id'), ['organisation_id'], unique=False)
 
     op.create_table('webhook',
