@@ -30,12 +30,82 @@ def configure_settings(app: Flask, overrides: Mapping[str, Any]) -> None:
         app.config["TESTING"] = True
 
 
+class JsonLogFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message and any ``extra`` fields."""
+
+    FIELDS = ("method", "path", "status", "duration_ms", "remote_addr", "user_id")
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The record as a single JSON line."""
+        import json
+
+        entry: dict[str, Any] = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for name in self.FIELDS:
+            if hasattr(record, name):
+                entry[name] = getattr(record, name)
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
 def configure_logging(app: Flask) -> None:
-    """Log one line per event to stderr (structured key=value in production)."""
-    if not logging.getLogger().handlers:
-        logging.basicConfig(
-            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    """Log one line per event to stderr: JSON in production (or ``CONCILIA_LOG_FORMAT=json``).
+
+    With JSON logs on, every request also logs one ``request`` line (method, path, status,
+    duration, client address, user id).
+    """
+    fmt = app.config.get("CONCILIA_LOG_FORMAT") or (
+        "json" if app.config.get("CONCILIA_ENV") == "production" else "text"
+    )
+    root = logging.getLogger()
+    if fmt != "json":
+        if not root.handlers:
+            logging.basicConfig(
+                level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+            )
+        return
+    if not any(isinstance(h.formatter, JsonLogFormatter) for h in root.handlers):
+        handler = logging.StreamHandler()
+        handler.setFormatter(JsonLogFormatter())
+        root.handlers = [handler]
+        root.setLevel(logging.INFO)
+    _log_requests(app)
+
+
+def _log_requests(app: Flask) -> None:
+    """One structured log line per request."""
+    import time
+
+    from flask import Response, g, request
+    from flask_login import current_user
+
+    log = logging.getLogger("concilia.request")
+
+    @app.before_request
+    def _start_clock() -> None:
+        g.request_started = time.perf_counter()
+
+    @app.after_request
+    def _log_request(response: Response) -> Response:
+        started = g.get("request_started", time.perf_counter())
+        user_id = current_user.get_id() if current_user.is_authenticated else None
+        log.info(
+            "request",
+            extra={
+                "method": request.method,
+                "path": request.path,
+                "status": response.status_code,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                "remote_addr": request.remote_addr,
+                "user_id": user_id.split(":")[0] if user_id else None,
+            },
         )
+        return response
 
 
 def configure_extensions(app: Flask) -> None:

@@ -230,6 +230,9 @@ def register_user(
         return None
     user = create_account(address, password, full_name=full_name, locale=locale)
     audit("account.register", user, privacy_consent=True, locale=user.locale or "")
+    from core.privacy import PLATFORM_NOTICE_VERSION, record_consent
+
+    record_consent(user, district_slug=None, version=PLATFORM_NOTICE_VERSION)
     send_verification(user)
     db.session.commit()
     return user

@@ -11,8 +11,19 @@ def register_core_commands(cli: click.Group) -> None:
     from core.commands.demo import demo, districts
     from core.commands.mail import mail
     from core.commands.plugins import plugins
+    from core.commands.privacy import privacy
     from core.commands.scaffold import new_district, new_plugin
     from core.commands.users import users
 
-    for command in (plugins, demo, districts, users, mail, bookings, new_plugin, new_district):
+    for command in (
+        plugins,
+        demo,
+        districts,
+        users,
+        mail,
+        bookings,
+        privacy,
+        new_plugin,
+        new_district,
+    ):
         cli.add_command(command)

@@ -13,6 +13,7 @@ def register_core_blueprints(app: Flask) -> None:
     from core.web.booking import bp as booking_bp
     from core.web.catalogue import bp as catalogue_bp
     from core.web.my_bookings import bp as my_bookings_bp
+    from core.web.privacy import bp as privacy_bp
     from core.web.provider import bp as provider_bp
     from core.web.provider_bookings import bp as provider_bookings_bp
     from core.web.public import bp as public_bp
@@ -26,6 +27,7 @@ def register_core_blueprints(app: Flask) -> None:
         booking_bp,
         my_bookings_bp,
         provider_bookings_bp,
+        privacy_bp,
     ):
         app.register_blueprint(blueprint)
     install_search_indexing()  # keeps Service.search_text current on every flush

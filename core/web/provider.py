@@ -184,8 +184,9 @@ def _hours(minutes: int) -> Decimal:
 
 
 def _initial(service: Service) -> dict[str, Any]:
-    data = {name: getattr(service, name) for name in ServiceData.__dataclass_fields__}
-    data.pop("extra", None)
+    data = {
+        name: getattr(service, name) for name in ServiceData.__dataclass_fields__ if name != "extra"
+    }
     data.update(
         price=cents_to_input(service.price_cents, locale_code()),
         beneficiary_price=cents_to_input(service.beneficiary_price_cents, locale_code()),
