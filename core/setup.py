@@ -173,8 +173,10 @@ def configure_blueprints(app: Flask) -> None:
     """Register the core's blueprints, then the plugins'."""
     from core.tenancy import DistrictConverter
     from core.web import register_core_blueprints
+    from core.web.safety import BoundedIntConverter
 
     app.url_map.converters["district"] = DistrictConverter
+    app.url_map.converters["int"] = BoundedIntConverter
     register_core_blueprints(app)
     host = app.extensions["concilia"]
     for _name, blueprints in host.call_each("register_blueprints", app=app):
