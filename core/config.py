@@ -197,6 +197,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Rate limit on booking confirmations per account (or client address)",
     ),
     Setting(
+        "CONCILIA_RATELIMIT_PREFIX",
+        "RATELIMIT_KEY_PREFIX",
+        _str,
+        "concilia",
+        "Prefix of the rate-limit keys in Redis (when several sites share one Redis)",
+    ),
+    Setting(
         "CONCILIA_LOG_FORMAT",
         "CONCILIA_LOG_FORMAT",
         _str,

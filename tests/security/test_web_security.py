@@ -170,12 +170,16 @@ def test_login_and_language_switch_never_redirect_off_site(app: Flask, client: A
 
 
 @pytest.fixture
-def redis_prefix() -> Iterator[str]:
-    """A key prefix of this test's own in Redis db 15; its keys are deleted afterwards."""
-    prefix = f"concilia-test-{secrets.token_hex(6)}"
-    yield prefix
+def client_ip() -> Iterator[str]:
+    """A client address of this test's own; its rate-limit keys in Redis db 15 go afterwards.
+
+    (The limiter is one object per process, so its key prefix is set by the first app; a
+    unique address keeps this test's counters apart from any other run sharing the Redis.)
+    """
+    address = "10.{}.{}.{}".format(*secrets.token_bytes(3))
+    yield address
     connection = redis.Redis.from_url(REDIS_URL)
-    keys = list(connection.scan_iter(match=f"*{prefix}*"))
+    keys = list(connection.scan_iter(match=f"*{address}*"))
     if keys:
         connection.delete(*keys)
     connection.close()
@@ -206,40 +210,31 @@ def test_booking_confirmations_are_rate_limited_per_account(make_app: Any) -> No
         assert db.session.scalar(select(func.count(Booking.id))) == 2
 
 
-def test_rate_limit_counters_live_in_redis_when_configured(
-    make_app: Any, redis_prefix: str
-) -> None:
-    app = make_app(
-        RATELIMIT_ENABLED=True,
-        CONCILIA_REDIS_URL=REDIS_URL,
-        RATELIMIT_STORAGE_URI=REDIS_URL,
-        RATELIMIT_KEY_PREFIX=redis_prefix,
-        CONCILIA_LOGIN_RATE_LIMIT="2 per minute",
-    )
+def test_rate_limit_counters_live_in_redis_when_configured(make_app: Any, client_ip: str) -> None:
     from core.config import derived_settings
 
-    assert (
-        derived_settings({"SQLALCHEMY_DATABASE_URI": "sqlite://", "CONCILIA_REDIS_URL": REDIS_URL})[
-            "RATELIMIT_STORAGE_URI"
-        ]
-        == REDIS_URL
+    settings = derived_settings(
+        {"SQLALCHEMY_DATABASE_URI": "sqlite://", "CONCILIA_REDIS_URL": REDIS_URL}
     )
+    assert settings["RATELIMIT_STORAGE_URI"] == REDIS_URL
+    config = {
+        "RATELIMIT_ENABLED": True,
+        "CONCILIA_REDIS_URL": REDIS_URL,
+        "RATELIMIT_STORAGE_URI": REDIS_URL,
+        "CONCILIA_LOGIN_RATE_LIMIT": "2 per minute",
+    }
     connection = redis.Redis.from_url(REDIS_URL)
-    client = app.test_client()
+    client = make_app(**config).test_client()
+    client.environ_base["REMOTE_ADDR"] = client_ip
     form = {"email": "x@example.org", "password": "wrong-password-1"}
     assert submit(client, "/login", form).status_code == 401
     assert submit(client, "/login", form).status_code == 401
-    # a second instance of the app (another worker) shares the counter through Redis
-    other = make_app(
-        RATELIMIT_ENABLED=True,
-        CONCILIA_REDIS_URL=REDIS_URL,
-        RATELIMIT_STORAGE_URI=REDIS_URL,
-        RATELIMIT_KEY_PREFIX=redis_prefix,
-        CONCILIA_LOGIN_RATE_LIMIT="2 per minute",
-    ).test_client()
-    assert submit(other, "/login", form).status_code == 429
-    keys = list(connection.scan_iter(match=f"*{redis_prefix}*"))
+    keys = list(connection.scan_iter(match=f"*{client_ip}*"))
     assert keys, "no rate-limit counter in Redis"
-    connection.delete(*keys)  # the counter really lives there: removing it lifts the limit
+    # another instance of the app (as in another worker) sees the same counter
+    other = make_app(**config).test_client()
+    other.environ_base["REMOTE_ADDR"] = client_ip
+    assert submit(other, "/login", form).status_code == 429
+    connection.delete(*keys)  # the counter really lives in Redis: removing it lifts the limit
     assert submit(other, "/login", form).status_code == 401
     connection.close()
