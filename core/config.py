@@ -204,6 +204,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Prefix of the rate-limit keys in Redis (when several sites share one Redis)",
     ),
     Setting(
+        "CONCILIA_PROXY_HOPS",
+        "CONCILIA_PROXY_HOPS",
+        _int,
+        0,
+        "Reverse proxies in front of the app whose X-Forwarded-* headers to trust (0: none)",
+    ),
+    Setting(
         "CONCILIA_LOG_FORMAT",
         "CONCILIA_LOG_FORMAT",
         _str,

@@ -193,10 +193,20 @@ def configure_templates(app: Flask) -> None:
 
 
 def configure_security(app: Flask) -> None:
-    """Security headers on every response."""
+    """Security headers on every response; trust ``CONCILIA_PROXY_HOPS`` reverse proxies.
+
+    Behind a proxy, the client's address (for rate limits and the audit log) and the scheme
+    come from the X-Forwarded-For / -Proto / -Host headers the proxies set; with no proxy
+    declared those headers are ignored, so a client cannot forge its address.
+    """
     from core.web.security import install_security_headers
 
     install_security_headers(app)
+    hops = int(app.config.get("CONCILIA_PROXY_HOPS") or 0)
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
 
 def configure_errors(app: Flask) -> None:

@@ -61,6 +61,8 @@ class Route:
     values: dict[str, str] = field(default_factory=dict)
     literals: dict[str, Any] = field(default_factory=dict)
     note: str = ""
+    #: Token-authenticated API routes only: not checked for a CSRF token.
+    csrf_exempt: bool = False
 
 
 ROUTES: dict[str, Route] = {

@@ -38,7 +38,7 @@ def test_every_state_changing_route_refuses_a_request_without_csrf_token(
     for rule in app_rules(app):
         row = ROUTES.get(rule.endpoint)
         methods = [m for m in STATE_CHANGING if m in (rule.methods or ())]
-        if row is None or not methods or getattr(row, "csrf_exempt", False):
+        if row is None or not methods or row.csrf_exempt:
             continue
         role = next(r for r in ROLES if r in row.access.roles)
         url = build_url(app, rule, row, scenario)
@@ -238,3 +238,24 @@ def test_rate_limit_counters_live_in_redis_when_configured(make_app: Any, client
     connection.delete(*keys)  # the counter really lives in Redis: removing it lifts the limit
     assert submit(other, "/login", form).status_code == 401
     connection.close()
+
+
+def test_client_addresses_come_from_the_proxy_only_when_declared(make_app: Any) -> None:
+    """Limits count per real client behind a declared proxy; forged headers count for nothing."""
+    form = {"email": "x@example.org", "password": "wrong-password-1"}
+    behind_proxy = make_app(
+        RATELIMIT_ENABLED=True, CONCILIA_LOGIN_RATE_LIMIT="1 per minute", CONCILIA_PROXY_HOPS=1
+    )
+    alice, bob = behind_proxy.test_client(), behind_proxy.test_client()
+    alice.environ_base["HTTP_X_FORWARDED_FOR"] = "203.0.113.1"
+    bob.environ_base["HTTP_X_FORWARDED_FOR"] = "203.0.113.2"
+    assert submit(alice, "/login", form).status_code == 401
+    assert submit(bob, "/login", form).status_code == 401  # another client, its own budget
+    assert submit(alice, "/login", form).status_code == 429
+    direct = make_app(RATELIMIT_ENABLED=True, CONCILIA_LOGIN_RATE_LIMIT="1 per minute")
+    forger = direct.test_client()
+    forger.environ_base["REMOTE_ADDR"] = "198.51.100.7"
+    forger.environ_base["HTTP_X_FORWARDED_FOR"] = "203.0.113.9"
+    assert submit(forger, "/login", form).status_code == 401
+    forger.environ_base["HTTP_X_FORWARDED_FOR"] = "203.0.113.10"  # a new forged address
+    assert submit(forger, "/login", form).status_code == 429
