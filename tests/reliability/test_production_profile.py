@@ -13,6 +13,7 @@ import json
 import os
 import re
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -30,6 +31,7 @@ from tests.support.database import drop_postgres_schema, postgres_schema_url
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 BIN = Path(sys.executable).parent
+APP = "core:create_app()"
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
@@ -126,8 +128,9 @@ def test_gunicorn_production_profile(
     log_path = tmp_path / "gunicorn.log"
     with log_path.open("w") as log:
         server = subprocess.Popen(
-            [str(BIN / "gunicorn"), "-w", "3", "-b", f"127.0.0.1:{port}", "core:create_app()"],
+            [BIN / "gunicorn", "--preload", "-w", "3", "-b", f"127.0.0.1:{port}", APP],
             env=env,
+            start_new_session=True,
             stdout=log,
             stderr=subprocess.STDOUT,
             text=True,
@@ -136,7 +139,7 @@ def test_gunicorn_production_profile(
             wait_until_up(port, server)
             check_server(port, redis_prefix)
         finally:
-            server.terminate()
+            os.killpg(server.pid, signal.SIGKILL)  # master and workers: only ours, by group
             server.wait(timeout=30)
     check_logs(log_path.read_text())
 
