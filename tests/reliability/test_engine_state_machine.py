@@ -221,8 +221,8 @@ def test_engine_invariants_hold_under_any_sequence_of_operations(app: Flask) -> 
     run_state_machine_as_test(
         BookingEngineMachine,
         settings=settings(
-            max_examples=12,
-            stateful_step_count=20,
+            max_examples=10,
+            stateful_step_count=15,
             deadline=None,
             database=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],

@@ -80,7 +80,7 @@ def post_routes(app: Flask) -> list[Rule]:
 VALUES = [
     v for value in MALFORMED.values() for v in (value if isinstance(value, list) else [value])
 ]
-VARIANTS = 4
+VARIANTS = 3
 
 
 def malformed_data(names: set[str], variant: int) -> dict[str, str]:
@@ -106,7 +106,7 @@ def test_malformed_form_values_never_cause_a_server_error(app: Flask, scenario: 
                 failures.append(f"POST {url} as {role}, variant {variant}: {response.status_code}")
             elif response.status_code == 413:
                 failures.append(f"POST {url}: body too large, the fuzz did not reach the view")
-    assert sent > 100
+    assert sent >= VARIANTS * 25
     assert not failures, "\n".join(failures)
 
 
