@@ -73,7 +73,9 @@ def configure_logging(app: Flask) -> None:
     if not any(isinstance(h.formatter, JsonLogFormatter) for h in root.handlers):
         handler = logging.StreamHandler()
         handler.setFormatter(JsonLogFormatter())
-        root.handlers = [handler]
+        # replace plain text handlers (basicConfig's); keep others, e.g. a test's capture
+        root.handlers = [h for h in root.handlers if type(h) is not logging.StreamHandler]
+        root.addHandler(handler)
         root.setLevel(logging.INFO)
     _log_requests(app)
 
