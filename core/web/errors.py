@@ -59,7 +59,8 @@ def install_error_handlers(app: Flask) -> None:
     @app.errorhandler(InterfaceError)
     def _database_unavailable(error: Exception) -> tuple[Response | str, int]:
         """The database failed mid-request (connection lost, timeout): nothing was kept."""
-        log.warning("database unavailable on %s %s: %s", request.method, request.path, error)
+        reason = str(getattr(error, "orig", "") or type(error).__name__).splitlines()[0][:200]
+        log.warning("database unavailable on %s %s: %s", request.method, request.path, reason)
         from core.extensions import db
 
         try:
