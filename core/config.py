@@ -190,6 +190,34 @@ SETTINGS: tuple[Setting, ...] = (
         "Rate limit on login, registration and reset attempts per client address",
     ),
     Setting(
+        "CONCILIA_BOOKING_RATE_LIMIT",
+        "CONCILIA_BOOKING_RATE_LIMIT",
+        _str,
+        "30 per minute",
+        "Rate limit on booking confirmations per account (or client address)",
+    ),
+    Setting(
+        "CONCILIA_RATELIMIT_PREFIX",
+        "RATELIMIT_KEY_PREFIX",
+        _str,
+        "concilia",
+        "Prefix of the rate-limit keys in Redis (when several sites share one Redis)",
+    ),
+    Setting(
+        "CONCILIA_PROXY_HOPS",
+        "CONCILIA_PROXY_HOPS",
+        _int,
+        0,
+        "Reverse proxies in front of the app whose X-Forwarded-* headers to trust (0: none)",
+    ),
+    Setting(
+        "CONCILIA_LOG_FORMAT",
+        "CONCILIA_LOG_FORMAT",
+        _str,
+        "",
+        "text or json (default: json in production, text elsewhere)",
+    ),
+    Setting(
         "CONCILIA_RATELIMIT_ENABLED", "RATELIMIT_ENABLED", _bool, True, "Turn rate limits on or off"
     ),
 )

@@ -30,12 +30,85 @@ def configure_settings(app: Flask, overrides: Mapping[str, Any]) -> None:
         app.config["TESTING"] = True
 
 
+class JsonLogFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message and any ``extra`` fields."""
+
+    FIELDS = ("method", "path", "status", "duration_ms", "remote_addr", "user_id")
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The record as a single JSON line."""
+        import json
+
+        entry: dict[str, Any] = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "pid": record.process,
+        }
+        for name in self.FIELDS:
+            if hasattr(record, name):
+                entry[name] = getattr(record, name)
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
 def configure_logging(app: Flask) -> None:
-    """Log one line per event to stderr (structured key=value in production)."""
-    if not logging.getLogger().handlers:
-        logging.basicConfig(
-            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    """Log one line per event to stderr: JSON in production (or ``CONCILIA_LOG_FORMAT=json``).
+
+    With JSON logs on, every request also logs one ``request`` line (method, path, status,
+    duration, client address, user id).
+    """
+    fmt = app.config.get("CONCILIA_LOG_FORMAT") or (
+        "json" if app.config.get("CONCILIA_ENV") == "production" else "text"
+    )
+    root = logging.getLogger()
+    if fmt != "json":
+        if not root.handlers:
+            logging.basicConfig(
+                level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+            )
+        return
+    if not any(isinstance(h.formatter, JsonLogFormatter) for h in root.handlers):
+        handler = logging.StreamHandler()
+        handler.setFormatter(JsonLogFormatter())
+        # replace plain text handlers (basicConfig's); keep others, e.g. a test's capture
+        root.handlers = [h for h in root.handlers if type(h) is not logging.StreamHandler]
+        root.addHandler(handler)
+        root.setLevel(logging.INFO)
+    _log_requests(app)
+
+
+def _log_requests(app: Flask) -> None:
+    """One structured log line per request."""
+    import time
+
+    from flask import Response, g, request
+    from flask_login import current_user
+
+    log = logging.getLogger("concilia.request")
+
+    @app.before_request
+    def _start_clock() -> None:
+        g.request_started = time.perf_counter()
+
+    @app.after_request
+    def _log_request(response: Response) -> Response:
+        started = g.get("request_started", time.perf_counter())
+        user_id = current_user.get_id() if current_user.is_authenticated else None
+        log.info(
+            "request",
+            extra={
+                "method": request.method,
+                "path": request.path,
+                "status": response.status_code,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                "remote_addr": request.remote_addr,
+                "user_id": user_id.split(":")[0] if user_id else None,
+            },
         )
+        return response
 
 
 def configure_extensions(app: Flask) -> None:
@@ -103,8 +176,10 @@ def configure_blueprints(app: Flask) -> None:
     """Register the core's blueprints, then the plugins'."""
     from core.tenancy import DistrictConverter
     from core.web import register_core_blueprints
+    from core.web.safety import BoundedIntConverter
 
     app.url_map.converters["district"] = DistrictConverter
+    app.url_map.converters["int"] = BoundedIntConverter
     register_core_blueprints(app)
     host = app.extensions["concilia"]
     for _name, blueprints in host.call_each("register_blueprints", app=app):
@@ -120,10 +195,20 @@ def configure_templates(app: Flask) -> None:
 
 
 def configure_security(app: Flask) -> None:
-    """Security headers on every response."""
+    """Security headers on every response; trust ``CONCILIA_PROXY_HOPS`` reverse proxies.
+
+    Behind a proxy, the client's address (for rate limits and the audit log) and the scheme
+    come from the X-Forwarded-For / -Proto / -Host headers the proxies set; with no proxy
+    declared those headers are ignored, so a client cannot forge its address.
+    """
     from core.web.security import install_security_headers
 
     install_security_headers(app)
+    hops = int(app.config.get("CONCILIA_PROXY_HOPS") or 0)
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
 
 def configure_errors(app: Flask) -> None:

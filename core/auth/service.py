@@ -260,6 +260,9 @@ def register_user(
     except EmailTaken:  # lost a race with a simultaneous sign-up: answer as for a taken one
         return None
     audit("account.register", user, privacy_consent=True, locale=user.locale or "")
+    from core.privacy import PLATFORM_NOTICE_VERSION, record_consent
+
+    record_consent(user, district_slug=None, version=PLATFORM_NOTICE_VERSION)
     send_verification(user)
     db.session.commit()
     return user

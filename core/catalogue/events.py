@@ -28,7 +28,7 @@ from core.models import Service
 log = logging.getLogger(__name__)
 
 
-def _regenerate_slots() -> Callable[[Session, Service], Any] | None:
+def _regenerate_slots() -> Callable[[Service], Any] | None:
     """``core.booking.slots.regenerate_slots`` if the booking engine is installed, else None."""
     try:
         module = importlib.import_module("core.booking.slots")
@@ -49,5 +49,5 @@ def service_schedule_changed(session: Session, service: Service) -> bool:
     if regenerate is None:
         log.debug("no booking engine: slots of service %s not regenerated", service.id)
         return False
-    regenerate(session, service)
+    regenerate(service)  # core.booking.slots.regenerate_slots(service): flushes and commits
     return True

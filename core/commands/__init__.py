@@ -11,6 +11,7 @@ def register_core_commands(cli: click.Group) -> None:
     from core.commands.demo import demo, districts
     from core.commands.mail import mail
     from core.commands.plugins import plugins
+    from core.commands.privacy import privacy
     from core.commands.scaffold import new_district, new_plugin
     from core.commands.tokens import tokens
     from core.commands.users import users
@@ -25,5 +26,6 @@ def register_core_commands(cli: click.Group) -> None:
         new_plugin,
         new_district,
         tokens,
+        privacy,
     ):
         cli.add_command(command)

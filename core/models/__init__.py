@@ -4,6 +4,7 @@ from core.models.audit import AuditEntry
 from core.models.bookings import BOOKING_STATES, LIVE_STATES, Booking
 from core.models.calendar import CalendarFeed
 from core.models.catalogue import Closure, OpeningRule, Organisation, Service, Slot
+from core.models.consent import Consent
 from core.models.districts import District
 from core.models.news import NEWS_KINDS, News
 from core.models.outbox import OutboxMessage
@@ -23,6 +24,7 @@ __all__ = [
     "Booking",
     "CalendarFeed",
     "Closure",
+    "Consent",
     "District",
     "DistrictAdmin",
     "Membership",

@@ -86,6 +86,13 @@ class DistrictConfig:
     requires_service_approval: bool = False
     beneficiary_classes: tuple[BeneficiaryClass, ...] = ()
     privacy_notice_version: str = "1"
+    #: Retention (GDPR art. 5(1)(e)), applied by ``concilia privacy purge``: bookings are
+    #: anonymised this many days after their slot; unconfirmed accounts are deleted, and sent
+    #: mails removed from the outbox, this many days after creation (the shortest of all
+    #: districts applies to these two, as accounts and mails are not tied to one district).
+    retention_booking_days: int = 730
+    retention_unverified_account_days: int = 30
+    retention_outbox_days: int = 90
     contact_email: str = ""
     demo_logins: tuple[DemoLogin, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)

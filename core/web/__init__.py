@@ -16,6 +16,7 @@ def register_core_blueprints(app: Flask) -> None:
     from core.web.catalogue import bp as catalogue_bp
     from core.web.eligibility import bp as eligibility_bp
     from core.web.my_bookings import bp as my_bookings_bp
+    from core.web.privacy import bp as privacy_bp
     from core.web.provider import bp as provider_bp
     from core.web.provider_bookings import bp as provider_bookings_bp
     from core.web.public import bp as public_bp
@@ -32,6 +33,7 @@ def register_core_blueprints(app: Flask) -> None:
         admin_bp,
         eligibility_bp,
         audit_bp,
+        privacy_bp,
     ):
         app.register_blueprint(blueprint)
     from core.api import install_api

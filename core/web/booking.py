@@ -50,10 +50,11 @@ from wtforms.validators import (
 
 from core.booking import Applicant, BookingRefused, book, join_waitlist
 from core.booking.rules import is_beneficiary
-from core.extensions import db
+from core.extensions import db, limiter
 from core.i18n import locale_code
 from core.models import Booking, District, Service, Slot, User
 from core.models.types import utcnow
+from core.privacy import record_booking_consent
 from core.tenancy import get_district_or_404
 
 log = logging.getLogger(__name__)
@@ -601,7 +602,23 @@ def _done(booking: Booking) -> Response:
     return redirect(url_for("bookings.detail", public_id=booking.public_id))
 
 
+def _booking_rate_limit() -> str:
+    return str(current_app.config["CONCILIA_BOOKING_RATE_LIMIT"])
+
+
+def _booking_rate_key() -> str:
+    """Count booking attempts per account (per client address before login)."""
+    if current_user.is_authenticated:
+        return f"user:{current_user.id}"
+    return f"ip:{request.remote_addr or ''}"
+
+
 @bp.post("/<district>/services/<int:service_id>/book/confirm")
+@limiter.limit(
+    _booking_rate_limit,
+    key_func=_booking_rate_key,
+    exempt_when=lambda: not current_app.config.get("RATELIMIT_ENABLED", True),
+)
 @login_required
 def confirm(district: str, service_id: int) -> Response | tuple[str, int]:
     """Book (or join the waiting list) with the engine; refusals are shown on the summary."""
@@ -644,4 +661,5 @@ def confirm(district: str, service_id: int) -> Response | tuple[str, int]:
             row, service, data, form, status=409 if conflict else 422, problems=refused.messages
         )
     clear_flow(service)
+    record_booking_consent(user, row.slug, get_district_or_404(row.slug)[0].privacy_notice_version)
     return _done(booking)

@@ -7,6 +7,7 @@ import logging
 from flask import Flask, Response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 log = logging.getLogger(__name__)
@@ -24,6 +25,7 @@ def error_message(code: int) -> str:
         413: _("What you sent is too large."),
         422: _("Some of what you entered is not valid. Correct it and try again."),
         429: _("Too many attempts. Wait a minute and try again."),
+        503: _("The service is temporarily unavailable. Please try again in a moment."),
     }
     return messages.get(code, _("Something went wrong on our side. Try again in a few minutes."))
 
@@ -54,6 +56,27 @@ def install_error_handlers(app: Flask) -> None:
         if error.code is None or error.code < 400:
             return error
         return _render(error.code, error_message(error.code))
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def _database_unavailable(error: Exception) -> tuple[Response | str, int]:
+        """The database failed mid-request (connection lost, timeout): nothing was kept."""
+        reason = str(getattr(error, "orig", "") or type(error).__name__).splitlines()[0][:200]
+        log.warning("database unavailable on %s %s: %s", request.method, request.path, reason)
+        from core.extensions import db
+
+        try:
+            db.session.rollback()
+        except Exception:  # the connection may be gone; the pool replaces it
+            db.session.invalidate()
+        response = _render(
+            503,
+            _(
+                "The service is temporarily unavailable and nothing has been saved."
+                " Please try again in a moment."
+            ),
+        )
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> tuple[Response | str, int]:

@@ -1,10 +1,12 @@
-"""Small guards shared by views: safe redirect targets."""
+"""Small guards shared by views: safe redirect targets, bounded integer URL arguments."""
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import request, url_for
+from werkzeug.routing import IntegerConverter, Map
 
 
 def safe_next(target: str | None, fallback_endpoint: str = "public.index") -> str:
@@ -34,3 +36,15 @@ def back_to_referrer(fallback_endpoint: str = "public.index") -> str:
     if referrer.startswith(host_url):
         return safe_next("/" + referrer[len(host_url) :], fallback_endpoint)
     return url_for(fallback_endpoint)
+
+
+class BoundedIntConverter(IntegerConverter):
+    """``<int:...>`` limited to the database's INTEGER range, so a huge id is a plain 404.
+
+    Without the bound, ``/services/99999999999999999999`` reaches the database and fails
+    there (SQLite cannot bind it, PostgreSQL reports an out-of-range value).
+    """
+
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)

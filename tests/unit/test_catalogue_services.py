@@ -264,7 +264,7 @@ def test_schedule_changes_reach_the_booking_engine(
 ) -> None:
     calls: list[int] = []
     engine = types.ModuleType("core.booking.slots")
-    engine.regenerate_slots = lambda session, service: calls.append(service.id)  # type: ignore[attr-defined]
+    engine.regenerate_slots = lambda service: calls.append(service.id)  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "core.booking.slots", engine)
     service = cf.published(cf.provider())
     assert service_schedule_changed(db.session, service) is True
