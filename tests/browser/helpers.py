@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from pprint import pformat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pprint import pformat
 from typing import Any
 
 from flask import Flask
