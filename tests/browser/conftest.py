@@ -99,11 +99,14 @@ def chromium() -> Iterator[Any]:
 
 @pytest.fixture
 def new_page(chromium: Any, live_server: LiveServer) -> Iterator[Any]:
-    """Open pages in fresh browser contexts: ``new_page(locale="it", viewport=PHONE)``."""
+    """Open pages in fresh browser contexts: ``new_page("it", PHONE, javascript=False)``."""
     contexts: list[Any] = []
 
-    def factory(locale: str = "it", viewport: dict[str, int] | None = None) -> Any:
+    def factory(
+        locale: str = "it", viewport: dict[str, int] | None = None, *, javascript: bool = True
+    ) -> Any:
         context = chromium.new_context(
+            java_script_enabled=javascript,
             base_url=live_server.url,
             locale=locale,
             extra_http_headers={"Accept-Language": locale},

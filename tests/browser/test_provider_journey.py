@@ -30,9 +30,7 @@ TITLE_IT = "Consulenza sul curriculum"
 TITLE_EN = "CV review session"
 
 
-def test_provider_publishes_approves_and_marks_attended(
-    new_page: Any, browser_app: Flask
-) -> None:
+def test_provider_publishes_approves_and_marks_attended(new_page: Any, browser_app: Flask) -> None:
     page = new_page("it")
     audit = Audit(page, "provider")
     page.goto(f"/{DISTRICT}/")
