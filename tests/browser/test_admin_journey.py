@@ -26,7 +26,7 @@ pytestmark = pytest.mark.browser
 
 DISTRICT = "isola-garibaldi"
 RESIDENT = "piero.ferri@studioferri.example"
-VALID_VAT = "12345678903"  # passes the Italian check digit
+VALID_VAT = "12345670017"  # a valid office code (001) and check digit
 
 
 def test_admin_approves_a_beneficiary_and_opens_the_dashboard(
