@@ -59,6 +59,8 @@ def test_resident_signs_up_books_downloads_and_cancels(
     # The portal's home, then the district.
     page.goto("/")
     assert page.locator("html").get_attribute("lang") == lang
+    for element in ("personal-area-login", "privacy-policy-link", "accessibility-link"):
+        assert page.locator(f"[data-element={element}]").count() == 1, element
     audit.step("home")
     page.locator(f"a[data-element=service-booking-access][href^='/{DISTRICT}']").click()
     page.wait_for_url(f"**/{DISTRICT}/")
@@ -103,6 +105,7 @@ def test_resident_signs_up_books_downloads_and_cancels(
     # Book through the stepper.
     page.locator("[data-element=service-booking-access]").click()
     page.wait_for_url("**/book")
+    assert page.locator("[data-element=appointment-booking] [aria-current=step]").count() == 1
     audit.step("book-1-time")
     page.locator("input[name=slot] + label").first.click()
     page.locator("form button[type=submit]").last.click()
