@@ -105,6 +105,13 @@ def weekday_names() -> dict[int, str]:
     return {i: str(names[i]).capitalize() for i in range(7)}
 
 
+def _slot_details(rule: OpeningRule) -> str:
+    duration = duration_text(rule.slot_minutes)
+    if rule.seats == 1:
+        return _("slots of %(duration)s, 1 place each", duration=duration)
+    return _("slots of %(duration)s, %(seats)s places each", duration=duration, seats=rule.seats)
+
+
 def opening_hours(rules: list[OpeningRule]) -> list[OpeningLine]:
     """The weekly openings grouped by day, Monday first, ranges in time order."""
     names = weekday_names()
@@ -114,13 +121,6 @@ def opening_hours(rules: list[OpeningRule]) -> list[OpeningLine]:
         if not day_rules:
             continue
         ranges = tuple(f"{r.start:%H:%M}–{r.end:%H:%M}" for r in day_rules)
-        details = tuple(
-            _(
-                "slots of %(duration)s, %(seats)s places each",
-                duration=duration_text(r.slot_minutes),
-                seats=r.seats,
-            )
-            for r in day_rules
-        )
+        details = tuple(_slot_details(r) for r in day_rules)
         lines.append(OpeningLine(weekday, names[weekday], ranges, details))
     return lines

@@ -6,6 +6,12 @@ opening rules and closures. Until it is merged this module finds it missing and 
 once it exists, every view that changes opening hours, closures or publishes a service already
 calls :func:`service_schedule_changed`, so no view needs touching. The integrator may replace the
 guarded import below with a direct import.
+
+Called (inside the transaction, before commit) after: adding or removing a weekly opening or a
+closure; editing a service (its notice and advance rules bound the slots); publishing without
+approval; an admin's approval; withdrawing. ``regenerate_slots`` should therefore look at
+``service.status`` (e.g. create no new slots for a withdrawn or draft service) and never drop
+slots that hold bookings.
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ whatever the number of services, organisations or slots (no lazy loading in temp
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -23,9 +24,11 @@ from core.models import District, Membership, Organisation, Service, Slot, utcno
 from core.plugins.types import Category, DistrictConfig
 
 PAGE_SIZE = 12
+_SLUG_RE = re.compile(r"[A-Za-z0-9_-]{1,80}")
 MAX_PAGE = 10_000
 PRICE_FILTERS = ("free", "discounted")
 NEXT_SLOTS = 5
+MAX_DAYS_AHEAD = 2 * 366  # no service opens bookings further ahead
 
 
 @dataclass
@@ -102,6 +105,8 @@ def parse_filters(
         else:
             if today is not None and day < today:
                 notes.append(_l("The date has passed: it was ignored."))
+            elif day > (today or date.today()) + timedelta(days=MAX_DAYS_AHEAD):
+                notes.append(_l("The date is too far ahead: it was ignored."))
             else:
                 filters.day = day
     price = (args.get("price") or "").strip()
@@ -110,7 +115,8 @@ def parse_filters(
             filters.price = price
         else:
             notes.append(_l("The price filter is not valid: it was ignored."))
-    filters.q = (args.get("q") or "").strip()[:100]
+    raw_q = "".join(ch for ch in (args.get("q") or "") if ch.isprintable() or ch == " ")
+    filters.q = raw_q.strip()[:100]
     return filters, notes
 
 
@@ -196,6 +202,7 @@ class CataloguePage:
     page: int
     pages: int
     page_size: int = PAGE_SIZE
+    next_free: dict[int, datetime] = field(default_factory=dict)
 
     @property
     def has_previous(self) -> bool:
@@ -241,7 +248,33 @@ def catalogue_page(
             .offset((page - 1) * PAGE_SIZE)
         )
     )
-    return CataloguePage(services=services, total=total, page=page, pages=pages)
+    return CataloguePage(
+        services=services,
+        total=total,
+        page=page,
+        pages=pages,
+        next_free=next_free_times(session, [s.id for s in services], now),
+    )
+
+
+def next_free_times(
+    session: Session, service_ids: Sequence[int], now: datetime | None = None
+) -> dict[int, datetime]:
+    """The start of each service's next slot with free places (one grouped query)."""
+    if not service_ids:
+        return {}
+    rows = session.execute(
+        select(Slot.service_id, func.min(Slot.starts_at))
+        .where(
+            Slot.service_id.in_(list(service_ids)),
+            Slot.cancelled.is_(False),
+            Slot.taken < Slot.capacity,
+            Slot.starts_at >= (now or utcnow()),
+        )
+        .group_by(Slot.service_id)
+    ).all()
+    # min() keeps the column's type, so values come back as aware UTC datetimes
+    return {int(service_id): starts_at for service_id, starts_at in rows}
 
 
 def counts_by_category(session: Session, district: District) -> dict[str, int]:
@@ -333,10 +366,28 @@ def service_detail(
     )
 
 
+def is_slug(text: str) -> bool:
+    """Whether ``text`` can be an organisation slug (letters, digits, ``-``, ``_``; ≤ 80)."""
+    return bool(_SLUG_RE.fullmatch(text))
+
+
+def organisation_by_slug(session: Session, district: District, slug: str) -> Organisation | None:
+    """The organisation of the district with this slug (None for a malformed slug)."""
+    if not is_slug(slug):
+        return None
+    return session.scalar(
+        select(Organisation).where(
+            Organisation.district_id == district.id, Organisation.slug == slug
+        )
+    )
+
+
 def provider_profile(
     session: Session, district: District, slug: str, locale: str = "it"
 ) -> tuple[Organisation, list[Service]] | None:
     """An active organisation of the district and its published services (2 statements)."""
+    if not is_slug(slug):
+        return None
     organisation = session.scalar(
         select(Organisation).where(
             Organisation.district_id == district.id,

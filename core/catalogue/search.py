@@ -102,3 +102,21 @@ def install_search_indexing() -> None:
     """Keep ``Service.search_text`` up to date on every session's flush (idempotent)."""
     if not event.contains(Session, "before_flush", _before_flush):
         event.listen(Session, "before_flush", _before_flush)
+
+
+def reindex_search_text(session: Session, district_id: int | None = None) -> int:
+    """Recompute ``search_text`` of every service (of one district if given); returns how many.
+
+    For rows written around the ORM (raw SQL, imports); the caller commits.
+    """
+    from sqlalchemy import select
+    from sqlalchemy.orm import selectinload
+
+    query = select(Service).options(selectinload(Service.organisation))
+    if district_id is not None:
+        query = query.where(Service.district_id == district_id)
+    services = list(session.scalars(query))
+    for service in services:
+        service.search_text = service_search_text(service, service.organisation.name)
+    session.flush()
+    return len(services)

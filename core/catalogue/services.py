@@ -15,7 +15,7 @@ request never leaves half-written data. Functions flush; the caller commits.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from datetime import date, datetime, time
 from typing import Any
 
@@ -79,13 +79,11 @@ class ServiceData:
     waitlist_enabled: bool = True
     waitlist_hold_minutes: int = 0
     ical_public: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_service(cls, service: Service) -> ServiceData:
         """The data of an existing service (to prefill an edit form)."""
-        names = [f.name for f in fields(cls) if f.name != "extra"]
-        return cls(**{name: getattr(service, name) for name in names})
+        return cls(**{f.name: getattr(service, f.name) for f in fields(cls)})
 
 
 def enabled_categories(
@@ -103,6 +101,7 @@ def validate_service_data(
     errors: dict[str, list[Any]] = {}
 
     def add(name: str, message: Any) -> None:
+        """Record a problem of one field."""
         errors.setdefault(name, []).append(message)
 
     enabled = {c.slug: c for c in enabled_categories(config, categories)}
@@ -154,8 +153,6 @@ def validate_service_data(
 
 def _apply(service: Service, data: ServiceData) -> None:
     for f in fields(data):
-        if f.name == "extra":
-            continue
         value = getattr(data, f.name)
         setattr(service, f.name, value.strip() if isinstance(value, str) else value)
 

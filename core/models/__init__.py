@@ -5,6 +5,7 @@ from core.models.bookings import BOOKING_STATES, LIVE_STATES, Booking
 from core.models.calendar import CalendarFeed
 from core.models.catalogue import Closure, OpeningRule, Organisation, Service, Slot
 from core.models.districts import District
+from core.models.news import NEWS_KINDS, News
 from core.models.outbox import OutboxMessage
 from core.models.types import UTCDateTime, utcnow
 from core.models.users import ROLES, BeneficiaryDeclaration, DistrictAdmin, Membership, User
@@ -12,6 +13,7 @@ from core.models.users import ROLES, BeneficiaryDeclaration, DistrictAdmin, Memb
 __all__ = [
     "BOOKING_STATES",
     "LIVE_STATES",
+    "NEWS_KINDS",
     "ROLES",
     "AuditEntry",
     "BeneficiaryDeclaration",
@@ -21,6 +23,7 @@ __all__ = [
     "District",
     "DistrictAdmin",
     "Membership",
+    "News",
     "OpeningRule",
     "Organisation",
     "OutboxMessage",

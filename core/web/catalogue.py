@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from core.catalogue.branding import branding_css as build_branding_css
 from core.catalogue.describe import booking_rules, opening_hours
@@ -23,7 +32,7 @@ from core.catalogue.services import enabled_categories, local_today
 from core.extensions import db
 from core.i18n import locale_code
 from core.plugins.types import Category
-from core.tenancy import get_district_or_404
+from core.tenancy import current_district_config, get_district_or_404
 from core.web.templating import endpoint_url
 
 bp = Blueprint("catalogue", __name__)
@@ -38,6 +47,50 @@ def localized(obj: Any, name: str) -> str:
     """``obj.<name>_<locale>`` in the reader's language, falling back to the other language."""
     first, second = ("en", "it") if locale_code() == "en" else ("it", "en")
     return getattr(obj, f"{name}_{first}", "") or getattr(obj, f"{name}_{second}", "") or ""
+
+
+@bp.app_template_global()
+def district_nav_links() -> list[tuple[str, str, bool]]:
+    """``(label, url, current)`` of the district menu for the person reading the page.
+
+    The provider area appears for staff of an organisation of this district, the approval
+    queue for its admins.
+    """
+    config = current_district_config()
+    if config is None:
+        return []
+    endpoint = request.endpoint or ""
+    links = [
+        (
+            _("Home"),
+            url_for("catalogue.district_home", district=config.slug),
+            endpoint == "catalogue.district_home",
+        ),
+        (
+            _("Services"),
+            url_for("catalogue.services", district=config.slug),
+            endpoint in {"catalogue.services", "catalogue.service"},
+        ),
+    ]
+    if current_user.is_authenticated:
+        _config, row = get_district_or_404(config.slug)
+        if any(m.organisation.district_id == row.id for m in current_user.memberships):
+            links.append(
+                (
+                    _("Provider area"),
+                    url_for("provider.dashboard", district=config.slug),
+                    endpoint.startswith("provider."),
+                ),
+            )
+        if current_user.administers(row.id):
+            links.append(
+                (
+                    _("Approvals"),
+                    url_for("admin_services.pending", district=config.slug),
+                    endpoint.startswith("admin_services."),
+                ),
+            )
+    return links
 
 
 @bp.get("/<district:district>/", strict_slashes=False)
@@ -84,6 +137,7 @@ def services(district: str) -> str:
     )
 
     def page_url(number: int) -> str:
+        """The address of results page ``number`` with the same filters."""
         return url_for("catalogue.services", district=district, page=number, **filters.as_args())
 
     return render_template(
@@ -100,7 +154,7 @@ def services(district: str) -> str:
     )
 
 
-@bp.get("/<district>/services/<int:service_id>")
+@bp.get("/<district>/services/<int(max=2147483647):service_id>")
 def service(district: str, service_id: int) -> str:
     """A published service: what, who, where, how much, the rules, the hours, the next times."""
     config, row = get_district_or_404(district)

@@ -6,6 +6,7 @@ Every view checks that the service or organisation belongs to the district in th
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -23,7 +24,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms import (
     BooleanField,
@@ -36,11 +36,16 @@ from wtforms import (
     TimeField,
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import TextInput
 
 from core.catalogue.describe import weekday_names
 from core.catalogue.events import service_schedule_changed
 from core.catalogue.money import AmountError, cents_to_input, parse_cents
-from core.catalogue.queries import organisations_services, staff_organisations
+from core.catalogue.queries import (
+    organisation_by_slug,
+    organisations_services,
+    staff_organisations,
+)
 from core.catalogue.services import (
     CatalogueError,
     ServiceData,
@@ -79,12 +84,27 @@ def service_status_label(status: str) -> str:
 
 
 class CommaDecimalField(DecimalField):
-    """A decimal number that also accepts a comma as decimal separator ("1,5")."""
+    """A decimal number typed as text, with a comma or a dot as decimal separator ("1,5")."""
+
+    widget = TextInput()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("render_kw", {"inputmode": "decimal"})
+        super().__init__(*args, **kwargs)
 
     def process_formdata(self, valuelist: list[Any]) -> None:
+        """Read "1,5" as 1.5."""
         if valuelist:
             valuelist = [str(valuelist[0]).strip().replace(",", ".")]
         super().process_formdata(valuelist)
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return str(self.raw_data[0])
+        if self.data is None:
+            return ""
+        text = format(Decimal(self.data).normalize(), "f")
+        return text.replace(".", ",") if locale_code() == "it" else text
 
 
 class ServiceForm(FlaskForm):
@@ -92,10 +112,22 @@ class ServiceForm(FlaskForm):
 
     category = SelectField(_l("Area"), validate_choice=False)
     service_type = SelectField(_l("Type of service"), validate_choice=False)
-    title_it = StringField(_l("Title in Italian"), validators=[Length(max=200)])
-    title_en = StringField(_l("Title in English"), validators=[Length(max=200)])
-    description_it = TextAreaField(_l("Description in Italian"), validators=[Length(max=5000)])
-    description_en = TextAreaField(_l("Description in English"), validators=[Length(max=5000)])
+    title_it = StringField(
+        _l("Title in Italian"), validators=[Length(max=200)], render_kw={"lang": "it"}
+    )
+    title_en = StringField(
+        _l("Title in English"), validators=[Length(max=200)], render_kw={"lang": "en"}
+    )
+    description_it = TextAreaField(
+        _l("Description in Italian"),
+        validators=[Length(max=5000)],
+        render_kw={"lang": "it", "rows": 5},
+    )
+    description_en = TextAreaField(
+        _l("Description in English"),
+        validators=[Length(max=5000)],
+        render_kw={"lang": "en", "rows": 5},
+    )
     place_name = StringField(_l("Place"), validators=[Length(max=200)])
     address = StringField(_l("Address"), validators=[Length(max=300)])
     postcode = StringField(_l("Postcode"), validators=[Length(max=10)])
@@ -106,7 +138,6 @@ class ServiceForm(FlaskForm):
     beneficiaries_only = BooleanField(_l("Only for the district's beneficiaries"))
     min_notice_hours = CommaDecimalField(
         _l("Minimum notice, in hours"),
-        places=2,
         validators=[InputRequired(_l("Enter a number.")), NumberRange(min=0, max=8760)],
     )
     max_advance_days = IntegerField(
@@ -115,7 +146,6 @@ class ServiceForm(FlaskForm):
     )
     cancel_deadline_hours = CommaDecimalField(
         _l("Cancellation allowed until how many hours before"),
-        places=2,
         validators=[InputRequired(_l("Enter a number.")), NumberRange(min=0, max=8760)],
     )
     requires_approval = BooleanField(_l("I confirm each booking myself"))
@@ -184,8 +214,7 @@ def _hours(minutes: int) -> Decimal:
 
 
 def _initial(service: Service) -> dict[str, Any]:
-    data = {name: getattr(service, name) for name in ServiceData.__dataclass_fields__}
-    data.pop("extra", None)
+    data = asdict(ServiceData.from_service(service))
     data.update(
         price=cents_to_input(service.price_cents, locale_code()),
         beneficiary_price=cents_to_input(service.beneficiary_price_cents, locale_code()),
@@ -210,6 +239,12 @@ def _add_error(form: FlaskForm, name: str, message: Any) -> None:
         target.errors = [*target.errors, message]
 
 
+def _add_errors(form: FlaskForm, error: CatalogueError) -> None:
+    for name, messages in error.errors.items():
+        for message in messages:
+            _add_error(form, name, message)
+
+
 def _form_data(form: ServiceForm) -> ServiceData | None:
     """The form's values as :class:`ServiceData`, or None after adding amount errors."""
     amounts: dict[str, int | None] = {}
@@ -222,6 +257,7 @@ def _form_data(form: ServiceForm) -> ServiceData | None:
         return None
 
     def minutes(value: Decimal | None) -> int:
+        """Hours as whole minutes (-1, refused later, when unreadable)."""
         try:
             return int((value or Decimal(0)) * 60)
         except (InvalidOperation, ValueError):
@@ -255,9 +291,7 @@ def _form_data(form: ServiceForm) -> ServiceData | None:
 
 def _organisation_for_staff(district: str, slug: str) -> tuple[DistrictConfig, Organisation]:
     config, row = get_district_or_404(district)
-    organisation = db.session.scalar(
-        select(Organisation).where(Organisation.district_id == row.id, Organisation.slug == slug)
-    )
+    organisation = organisation_by_slug(db.session, row, slug)
     if organisation is None:
         abort(404)
     if not current_user.works_for(organisation.id):
@@ -323,9 +357,7 @@ def new_service(district: str, org_slug: str) -> str | Response | tuple[str, int
                 )
             except CatalogueError as exc:
                 db.session.rollback()
-                for name, messages in exc.errors.items():
-                    for message in messages:
-                        _add_error(form, name, message)
+                _add_errors(form, exc)
             else:
                 db.session.commit()
                 flash(_("The service was saved as a draft. Add its opening hours."), "success")
@@ -341,7 +373,7 @@ def new_service(district: str, org_slug: str) -> str | Response | tuple[str, int
     return (html, status) if status != 200 else html
 
 
-@bp.route("/services/<int:service_id>/edit", methods=["GET", "POST"])
+@bp.route("/services/<int(max=2147483647):service_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_service(district: str, service_id: int) -> str | Response | tuple[str, int]:
     """Change a service's description, price and booking rules."""
@@ -358,9 +390,7 @@ def edit_service(district: str, service_id: int) -> str | Response | tuple[str, 
                 update_service(db.session, service, data, config, _categories(), current_user)
             except CatalogueError as exc:
                 db.session.rollback()
-                for name, messages in exc.errors.items():
-                    for message in messages:
-                        _add_error(form, name, message)
+                _add_errors(form, exc)
             else:
                 service_schedule_changed(db.session, service)
                 db.session.commit()
@@ -400,7 +430,7 @@ def _schedule_page(
     return (html, status) if status != 200 else html
 
 
-@bp.get("/services/<int:service_id>/schedule")
+@bp.get("/services/<int(max=2147483647):service_id>/schedule")
 @login_required
 def schedule(district: str, service_id: int) -> str | tuple[str, int]:
     """The opening hours and closures of a service."""
@@ -408,7 +438,7 @@ def schedule(district: str, service_id: int) -> str | tuple[str, int]:
     return _schedule_page(config, service)
 
 
-@bp.post("/services/<int:service_id>/hours")
+@bp.post("/services/<int(max=2147483647):service_id>/hours")
 @login_required
 def add_hours(district: str, service_id: int) -> str | Response | tuple[str, int]:
     """Add a weekly opening."""
@@ -429,9 +459,7 @@ def add_hours(district: str, service_id: int) -> str | Response | tuple[str, int
             )
         except CatalogueError as exc:
             db.session.rollback()
-            for name, messages in exc.errors.items():
-                for message in messages:
-                    _add_error(form, name, message)
+            _add_errors(form, exc)
         else:
             service_schedule_changed(db.session, service)
             db.session.commit()
@@ -440,7 +468,7 @@ def add_hours(district: str, service_id: int) -> str | Response | tuple[str, int
     return _schedule_page(config, service, rule_form=form, status=422)
 
 
-@bp.post("/services/<int:service_id>/hours/<int:rule_id>/delete")
+@bp.post("/services/<int(max=2147483647):service_id>/hours/<int(max=2147483647):rule_id>/delete")
 @login_required
 def delete_hours(district: str, service_id: int, rule_id: int) -> Response:
     """Remove a weekly opening."""
@@ -453,7 +481,7 @@ def delete_hours(district: str, service_id: int, rule_id: int) -> Response:
     return redirect(url_for(".schedule", district=district, service_id=service.id))
 
 
-@bp.post("/services/<int:service_id>/closures")
+@bp.post("/services/<int(max=2147483647):service_id>/closures")
 @login_required
 def add_closure_day(district: str, service_id: int) -> str | Response | tuple[str, int]:
     """Close the service on a day."""
@@ -471,9 +499,7 @@ def add_closure_day(district: str, service_id: int) -> str | Response | tuple[st
             )
         except CatalogueError as exc:
             db.session.rollback()
-            for name, messages in exc.errors.items():
-                for message in messages:
-                    _add_error(form, name, message)
+            _add_errors(form, exc)
         else:
             service_schedule_changed(db.session, service)
             db.session.commit()
@@ -482,7 +508,9 @@ def add_closure_day(district: str, service_id: int) -> str | Response | tuple[st
     return _schedule_page(config, service, closure_form=form, status=422)
 
 
-@bp.post("/services/<int:service_id>/closures/<int:closure_id>/delete")
+@bp.post(
+    "/services/<int(max=2147483647):service_id>/closures/<int(max=2147483647):closure_id>/delete"
+)
 @login_required
 def delete_closure(district: str, service_id: int, closure_id: int) -> Response:
     """Reopen the service on a closed day."""
@@ -495,7 +523,7 @@ def delete_closure(district: str, service_id: int, closure_id: int) -> Response:
     return redirect(url_for(".schedule", district=district, service_id=service.id))
 
 
-@bp.post("/services/<int:service_id>/publish")
+@bp.post("/services/<int(max=2147483647):service_id>/publish")
 @login_required
 def publish_service(district: str, service_id: int) -> Response:
     """Publish the service, or send it to the district for approval."""
@@ -515,7 +543,7 @@ def publish_service(district: str, service_id: int) -> Response:
     return redirect(url_for(".dashboard", district=district))
 
 
-@bp.post("/services/<int:service_id>/withdraw")
+@bp.post("/services/<int(max=2147483647):service_id>/withdraw")
 @login_required
 def withdraw_service(district: str, service_id: int) -> Response:
     """Take the service out of the catalogue."""

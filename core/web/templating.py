@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import Flask, current_app, url_for
+from flask_login import current_user
 from flask_babel import format_date, format_datetime, format_time
 from markupsafe import Markup, escape
 
@@ -62,6 +63,7 @@ def install_template_helpers(app: Flask) -> None:
         supported_locales=SUPPORTED_LOCALES,
         current_district=current_district_config,
         district_areas=district_areas,
+        current_user=current_user,
         default_district_slug=default_district_slug,
     )
     app.jinja_env.filters.update(

@@ -67,6 +67,9 @@ def demo_data(district: DistrictConfig, session: Any) -> None:
     from districts.isola_garibaldi.demo import load
 
     load(session)
+    from districts.isola_garibaldi.demo_history import load_history
+
+    load_history(session)
 
 
 @hookimpl

@@ -205,13 +205,7 @@ def _load_services(
             "status": "published",
             **{field: item[field] for field in SERVICE_RULE_FIELDS},
         }
-        values["search_text"] = (
-            " ".join(
-                str(values[k]).lower()
-                for k in ("title_it", "title_en", "description_it", "description_en", "place_name")
-            )
-            + f" {org.name.lower()}"
-        )
+        # Service.search_text is kept by the core on every flush (core.catalogue.search).
         _assign(row, values)
         session.flush()
         rules += _sync_rules(session, row, item["rules"])

@@ -60,6 +60,8 @@ def test_a_district_shows_only_its_enabled_areas(client: FlaskClient) -> None:
 
 
 def test_unknown_district_is_404(client: FlaskClient) -> None:
+    assert client.get("/nowhere").status_code == 404
+    assert client.get("/borgo-test").status_code == 200  # the slash is optional
     assert client.get("/nowhere/").status_code == 404
     assert client.get("/nowhere/services").status_code == 404
     assert client.get("/nowhere/branding.css").status_code == 404
@@ -74,10 +76,12 @@ def test_branding_css_is_cacheable_css_with_colours(client: FlaskClient) -> None
     assert "--district-primary: #00573d;" in css
     assert ".category-test-wellness { --category-colour: #00805f; }" in css
     assert ".category-test-care { --category-colour: #a8326b; }" in css
-    again = client.get("/borgo-test/branding.css", headers={"If-None-Match": response.headers["ETag"]})
+    etag = response.headers["ETag"]
+    again = client.get("/borgo-test/branding.css", headers={"If-None-Match": etag})
     assert again.status_code == 304
     assert "#7a1f1f" in client.get("/altra-citta/branding.css").get_data(as_text=True)
-    assert '<link rel="stylesheet" href="/borgo-test/branding.css">' in _html(client, "/borgo-test/")
+    link = '<link rel="stylesheet" href="/borgo-test/branding.css">'
+    assert link in _html(client, "/borgo-test/")
 
 
 def test_catalogue_shows_only_published_services_of_active_providers(client: FlaskClient) -> None:
@@ -152,6 +156,9 @@ def test_filter_by_day_with_free_places(app: Flask, client: FlaskClient) -> None
     assert "The date is not valid" in html and _total(html) == 4
     html = _html(client, "/borgo-test/services?day=2000-01-01", headers=EN)
     assert "The date has passed" in html and _total(html) == 4
+    for far in ("9999-12-31", "2999-01-01"):
+        html = _html(client, f"/borgo-test/services?day={far}", headers=EN)
+        assert "The date is too far ahead" in html and _total(html) == 4
 
 
 def test_filter_by_price(client: FlaskClient) -> None:
@@ -195,7 +202,8 @@ def test_filters_combine_and_stay_in_pagination_links(client: FlaskClient) -> No
         cf.published(org, title_en=f"Yoga {i:02d}", price_cents=0, service_type="yoga")
     cf.published(org, title_en="Yoga paid", price_cents=500, service_type="yoga")
     cf.commit()
-    html = _html(client, "/borgo-test/services?q=yoga&price=free&category=test-wellness", headers=EN)
+    path = "/borgo-test/services?q=yoga&price=free&category=test-wellness"
+    html = _html(client, path, headers=EN)
     assert _total(html) == 14 and len(_titles(html)) == 12
     assert "page=2" in html and "q=yoga" in html and "price=free" in html
     assert 'aria-label="Pages of results"' in html
@@ -258,7 +266,8 @@ def test_service_page_shows_everything_a_resident_needs(client: FlaskClient) -> 
     )
     factories.opening_rule(service, weekday=2, start=time(9), end=time(12), seats=4)
     factories.opening_rule(service, weekday=0, start=time(15), end=time(17), slot_minutes=30)
-    db.session.add(Closure(service_id=service.id, day=datetime.now(UTC).date() + timedelta(days=3), reason="Holiday"))
+    soon = datetime.now(UTC).date() + timedelta(days=3)
+    db.session.add(Closure(service_id=service.id, day=soon, reason="Holiday"))
     cf.commit()
     html = _html(client, f"/borgo-test/services/{service.id}", headers=EN)
     assert html.count("<h1") == 1 and "Pilates" in html
@@ -355,6 +364,7 @@ def test_unpublished_or_missing_services_are_404(client: FlaskClient) -> None:
     for service in [*drafts, suspended]:
         assert client.get(f"/borgo-test/services/{service.id}").status_code == 404
     assert client.get("/borgo-test/services/999999").status_code == 404
+    assert client.get("/borgo-test/services/99999999999999999999").status_code == 404
 
 
 def test_provider_page_shows_details_and_published_services(client: FlaskClient) -> None:
@@ -404,3 +414,32 @@ def test_texts_from_providers_are_escaped(client: FlaskClient) -> None:
         html = _html(client, path, headers=EN)
         assert payload not in html, path
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html, path
+
+
+def test_control_characters_in_the_url_never_reach_the_database(client: FlaskClient) -> None:
+    cf.published(cf.provider(slug="aurora"), title_en="Yoga")
+    cf.commit()
+    for path in (
+        "/borgo-test/services?q=yo%00ga",
+        "/borgo-test/services?q=%00",
+        "/borgo-test/services?provider=a%00b&category=%00&service_type=%00&price=%00&day=%00",
+        "/borgo-test/services?page=%00",
+    ):
+        assert client.get(path).status_code == 200, path
+    assert _titles(_html(client, "/borgo-test/services?q=yo%00ga", headers=EN)) == ["Yoga"]
+    assert client.get("/borgo-test/providers/a%00b").status_code == 404
+    assert client.get("/borgo-test/providers/" + "x" * 81).status_code == 404
+
+
+def test_each_result_shows_its_next_free_time(client: FlaskClient) -> None:
+    org = cf.provider()
+    with_slots = cf.published(org, title_en="With slots")
+    cf.published(org, title_en="Without slots")
+    cf.free_slot(with_slots, starts_in=timedelta(days=1), taken=2)  # full
+    cf.free_slot(with_slots, starts_in=-timedelta(days=1))  # past
+    soonest = cf.free_slot(with_slots, starts_in=timedelta(days=3))
+    cf.free_slot(with_slots, starts_in=timedelta(days=4))
+    cf.commit()
+    html = _html(client, "/borgo-test/services", headers=EN)
+    assert html.count("Next free time:") == 1
+    assert f'<time datetime="{soonest.starts_at.isoformat()}">' in html

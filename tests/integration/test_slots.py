@@ -398,5 +398,5 @@ def test_demo_load_generates_the_slots(app: Flask) -> None:
     db.session.commit()
     result = app.test_cli_runner().invoke(args=["demo", "load"])
     assert result.exit_code == 0, result.output
-    assert "60 slot(s) generated from the opening hours." in result.output
+    assert "slot(s) generated from the opening hours." in result.output  # installed demos too
     assert len(slots_of(svc)) == 60

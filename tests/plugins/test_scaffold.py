@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
+from core import create_app
+from tests.conftest import base_config
 from tests.plugins.helpers import concilia_command, concilia_env
 
 REGISTRY_SNIPPET = """
@@ -38,8 +40,10 @@ def run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Completed
     ],
 )
 def test_a_scaffolded_package_installs_and_loads(
-    app: Flask, tmp_path: Path, command: str, name: str, kind: str, registry: str
+    tmp_path: Path, command: str, name: str, kind: str, registry: str
 ) -> None:
+    # Scaffolding needs no database: one run, not one per database backend.
+    app = create_app(base_config("sqlite://", tmp_path / "instance"))
     result = app.test_cli_runner().invoke(args=[command, name, "--dir", str(tmp_path)])
     assert result.exit_code == 0, result.output
     package = tmp_path / f"concilia-{name}"

@@ -105,9 +105,8 @@ def test_enabled_categories_follow_the_registry_order(app: Flask) -> None:
 def test_create_service_makes_a_searchable_draft_and_audits(app: Flask) -> None:
     org = cf.provider(name="Cooperativa Città Aperta")
     actor = factories.staff(org)
-    service = rules.create_service(
-        db.session, org, _data(title_it="  Ginnastica dolce "), _config(app), _categories(app), actor
-    )
+    data = _data(title_it="  Ginnastica dolce ")
+    service = rules.create_service(db.session, org, data, _config(app), _categories(app), actor)
     db.session.commit()
     assert service.status == "draft"
     assert service.district_id == org.district_id
@@ -270,3 +269,21 @@ def test_schedule_changes_reach_the_booking_engine(
     service = cf.published(cf.provider())
     assert service_schedule_changed(db.session, service) is True
     assert calls == [service.id]
+
+
+def test_reindex_search_text_repairs_rows_written_around_the_orm(app: Flask) -> None:
+    from sqlalchemy import update
+
+    from core.catalogue.search import reindex_search_text
+
+    mine = cf.published(cf.provider(name="Àncora"), title_en="Sailing")
+    other = cf.published(cf.provider(cf.ALTRA), title_en="Rowing")
+    db.session.commit()
+    db.session.execute(update(Service).values(search_text=""))
+    db.session.commit()
+    assert reindex_search_text(db.session, mine.district_id) == 1
+    db.session.commit()
+    assert "sailing" in mine.search_text and "ancora" in mine.search_text
+    assert other.search_text == ""
+    assert reindex_search_text(db.session) == 2
+    assert "rowing" in other.search_text

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 12:06:57.894340
+Create Date: 2026-11-23 12:34:23.272000
 
 """
 from alembic import op
@@ -111,6 +111,25 @@ def upgrade():
     )
     with op.batch_alter_table('district_admin', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_district_admin_user_id'), ['user_id'], unique=False)
+
+    op.create_table('news',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('district_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=8), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('event_at', core.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('place', sa.String(length=200), nullable=False),
+    sa.Column('published', sa.Boolean(), nullable=False),
+    sa.Column('author_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', core.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', core.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['author_id'], ['user.id'], name=op.f('fk_news_author_id_user'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['district_id'], ['district.id'], name=op.f('fk_news_district_id_district'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_news'))
+    )
+    with op.batch_alter_table('news', schema=None) as batch_op:
+        batch_op.create_index('ix_news_district_published', ['district_id', 'published', 'id'], unique=False)
 
     op.create_table('organisation',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -360,6 +379,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_organisation_district_id'))
 
     op.drop_table('organisation')
+    with op.batch_alter_table('news', schema=None) as batch_op:
+        batch_op.drop_index('ix_news_district_published')
+
+    op.drop_table('news')
     with op.batch_alter_table('district_admin', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_district_admin_user_id'))
 
