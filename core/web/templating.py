@@ -6,8 +6,8 @@ from datetime import datetime
 from typing import Any
 
 from flask import Flask, current_app, url_for
-from flask_login import current_user
 from flask_babel import format_date, format_datetime, format_time
+from flask_login import current_user
 from markupsafe import Markup, escape
 
 from core.i18n import SUPPORTED_LOCALES, locale_code, money

@@ -87,6 +87,8 @@ def chromium() -> Iterator[Any]:
     """Debian's Chromium through Playwright (fails clearly when it is not installed)."""
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: run `apt-get install chromium` (as .ci/run does)")
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: run `make assets`")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
