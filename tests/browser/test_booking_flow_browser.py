@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
@@ -93,7 +94,7 @@ def test_booking_error_states_and_follow_up_pages_pass_axe(
         session.commit()
         service_id, slot_id, past_id = svc.id, slot.id, past.public_id
         emails = person.email, staff.email
-        day = slot.starts_at.date().isoformat()
+        day = slot.starts_at.astimezone(ZoneInfo("Europe/Rome")).date().isoformat()
 
     page = new_page("en")
     audit = Audit(page, "booking-errors")

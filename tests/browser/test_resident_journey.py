@@ -107,7 +107,8 @@ def test_resident_signs_up_books_downloads_and_cancels(
     page.wait_for_url("**/book")
     assert page.locator("[data-element=appointment-booking] [aria-current=step]").count() == 1
     audit.step("book-1-time")
-    page.locator("input[name=slot] + label").first.click()
+    # The latest time offered: well before any cancellation deadline, whatever the hour now.
+    page.locator("input[name=slot]:not([value^=waitlist]) + label").last.click()
     page.locator("form button[type=submit]").last.click()
     page.wait_for_url("**/book/*")
     if page.url.endswith("/details"):
