@@ -12,6 +12,7 @@ help:
 	@echo "make test          install test tools and run the whole suite (SQLite, and PostgreSQL if CONCILIA_TEST_DATABASE_URL is set)"
 	@echo "make translations  extract, update and compile the gettext catalogs"
 	@echo "make lint          ruff"
+	@echo "make bench         benchmark the platform against a bare-Flask baseline (docs/performance.md)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,8 +59,10 @@ test: install
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 
+# The benchmark (docs/performance.md): e.g. make bench BENCH_ARGS="--size small --backends sqlite"
 bench: install
-	$(BIN)/python bench/run.py
+	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules core/static/vendor instance .pytest_cache

@@ -12,7 +12,18 @@ def register_core_commands(cli: click.Group) -> None:
     from core.commands.mail import mail
     from core.commands.plugins import plugins
     from core.commands.scaffold import new_district, new_plugin
+    from core.commands.tokens import tokens
     from core.commands.users import users
 
-    for command in (plugins, demo, districts, users, mail, bookings, new_plugin, new_district):
+    for command in (
+        plugins,
+        demo,
+        districts,
+        users,
+        mail,
+        bookings,
+        new_plugin,
+        new_district,
+        tokens,
+    ):
         cli.add_command(command)

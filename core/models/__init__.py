@@ -7,14 +7,17 @@ from core.models.catalogue import Closure, OpeningRule, Organisation, Service, S
 from core.models.districts import District
 from core.models.news import NEWS_KINDS, News
 from core.models.outbox import OutboxMessage
+from core.models.tokens import ApiToken
 from core.models.types import UTCDateTime, utcnow
 from core.models.users import ROLES, BeneficiaryDeclaration, DistrictAdmin, Membership, User
+from core.models.webhooks import Webhook, WebhookDelivery
 
 __all__ = [
     "BOOKING_STATES",
     "LIVE_STATES",
     "NEWS_KINDS",
     "ROLES",
+    "ApiToken",
     "AuditEntry",
     "BeneficiaryDeclaration",
     "Booking",
@@ -31,5 +34,7 @@ __all__ = [
     "Slot",
     "UTCDateTime",
     "User",
+    "Webhook",
+    "WebhookDelivery",
     "utcnow",
 ]

@@ -65,7 +65,9 @@ class Service(db.Model):
 
     __tablename__ = "service"
     __table_args__ = (
-        Index("ix_service_catalogue", "district_id", "status", "category", "id"),
+        # organisation_id last: the catalogue counts and the home page join on it from the index
+        # alone (index-only scans), without visiting every service row of the district.
+        Index("ix_service_catalogue", "district_id", "status", "category", "id", "organisation_id"),
         CheckConstraint("price_cents >= 0", name="price_not_negative"),
         CheckConstraint("max_seats_per_booking >= 1", name="seats_per_booking_positive"),
     )

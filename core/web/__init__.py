@@ -34,4 +34,9 @@ def register_core_blueprints(app: Flask) -> None:
         audit_bp,
     ):
         app.register_blueprint(blueprint)
+    from core.api import install_api
+    from core.web.service_feed import bp as service_feed_bp
+
+    app.register_blueprint(service_feed_bp)
+    install_api(app)
     install_search_indexing()  # keeps Service.search_text current on every flush

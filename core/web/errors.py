@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -30,7 +30,9 @@ def error_message(code: int) -> str:
 
 def _render(code: int, message: str) -> tuple[Response | str, int]:
     if request.path.startswith("/api/"):
-        return jsonify({"error": {"code": f"http_{code}", "message": message}}), code
+        from core.api.errors import error_response, http_code
+
+        return error_response(code, http_code(code), message)
     return render_template("errors/error.html", code=code, message=message), code
 
 

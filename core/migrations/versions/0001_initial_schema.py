@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 12:34:23.272000
+Create Date: 2026-11-23 13:09:55.892015
 
 """
 from alembic import op
@@ -64,6 +64,22 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_user')),
     sa.UniqueConstraint('email', name=op.f('uq_user_email'))
     )
+    op.create_table('api_token',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('scope', sa.String(length=16), nullable=False),
+    sa.Column('created_at', core.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_used_at', core.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('revoked_at', core.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_api_token_user_id_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_api_token')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_api_token_token_hash'))
+    )
+    with op.batch_alter_table('api_token', schema=None) as batch_op:
+        batch_op.create_index('ix_api_token_user_revoked', ['user_id', 'revoked_at'], unique=False)
+
     op.create_table('audit_entry',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('at', core.models.types.UTCDateTime(timezone=True), nullable=False),
@@ -241,8 +257,27 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_service'))
     )
     with op.batch_alter_table('service', schema=None) as batch_op:
-        batch_op.create_index('ix_service_catalogue', ['district_id', 'status', 'category', 'id'], unique=False)
+        batch_op.create_index('ix_service_catalogue', ['district_id', 'status', 'category', 'id', 'organisation_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_service_organisation_id'), ['organisation_id'], unique=False)
+
+    op.create_table('webhook',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('district_id', sa.Integer(), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=True),
+    sa.Column('url', sa.String(length=500), nullable=False),
+    sa.Column('secret', sa.String(length=100), nullable=False),
+    sa.Column('events', sa.String(length=500), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', core.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['created_by_id'], ['user.id'], name=op.f('fk_webhook_created_by_id_user'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['district_id'], ['district.id'], name=op.f('fk_webhook_district_id_district'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisation.id'], name=op.f('fk_webhook_organisation_id_organisation'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook'))
+    )
+    with op.batch_alter_table('webhook', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_webhook_district_id'), ['district_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_webhook_organisation_id'), ['organisation_id'], unique=False)
 
     op.create_table('closure',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -293,6 +328,25 @@ def upgrade():
     )
     with op.batch_alter_table('slot', schema=None) as batch_op:
         batch_op.create_index('ix_slot_starts_at_service', ['starts_at', 'service_id'], unique=False)
+
+    op.create_table('webhook_delivery',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('webhook_id', sa.Integer(), nullable=False),
+    sa.Column('event', sa.String(length=64), nullable=False),
+    sa.Column('payload', sa.JSON(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', core.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_attempt_at', core.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('response_code', sa.Integer(), nullable=True),
+    sa.Column('error', sa.Text(), nullable=False),
+    sa.Column('created_at', core.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['webhook_id'], ['webhook.id'], name=op.f('fk_webhook_delivery_webhook_id_webhook'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_delivery'))
+    )
+    with op.batch_alter_table('webhook_delivery', schema=None) as batch_op:
+        batch_op.create_index('ix_webhook_delivery_due', ['status', 'next_attempt_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_webhook_delivery_webhook_id'), ['webhook_id'], unique=False)
 
     op.create_table('booking',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -347,6 +401,11 @@ def downgrade():
         batch_op.drop_index('ix_booking_service_status')
 
     op.drop_table('booking')
+    with op.batch_alter_table('webhook_delivery', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_webhook_delivery_webhook_id'))
+        batch_op.drop_index('ix_webhook_delivery_due')
+
+    op.drop_table('webhook_delivery')
     with op.batch_alter_table('slot', schema=None) as batch_op:
         batch_op.drop_index('ix_slot_starts_at_service')
 
@@ -359,6 +418,11 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_closure_service_id'))
 
     op.drop_table('closure')
+    with op.batch_alter_table('webhook', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_webhook_organisation_id'))
+        batch_op.drop_index(batch_op.f('ix_webhook_district_id'))
+
+    op.drop_table('webhook')
     with op.batch_alter_table('service', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_service_organisation_id'))
         batch_op.drop_index('ix_service_catalogue')
@@ -397,6 +461,10 @@ def downgrade():
         batch_op.drop_index('ix_audit_district_at')
 
     op.drop_table('audit_entry')
+    with op.batch_alter_table('api_token', schema=None) as batch_op:
+        batch_op.drop_index('ix_api_token_user_revoked')
+
+    op.drop_table('api_token')
     op.drop_table('user')
     with op.batch_alter_table('outbox_message', schema=None) as batch_op:
         batch_op.drop_index('ix_outbox_pending')

@@ -1,0 +1,824 @@
+"""The benchmark: the platform and the bare-Flask baseline, side by side, in one run.
+
+    python bench/run.py --size small                       # SQLite and PostgreSQL
+    python bench/run.py --size small --backends sqlite --duration 5
+    python bench/run.py --size small --reuse               # skip the data generation
+
+For each backend: generate the data (``bench/generate.py``), start the platform
+(``gunicorn -w 2 'core:create_app()'``) and the baseline (``bench/baseline.py``) on loopback,
+drive both with the asyncio HTTP client below (bounded in requests and seconds), and print one
+table: requests per second, p50, p99 and peak resident memory per worker (VmHWM), each beside the
+baseline and as a ratio. Results are also written as JSON (``--json``).
+
+Scenarios: the district home, the filtered catalogue, a service page, the booking confirmation
+POST under contention (the web flow's real final POST, with a session cookie and CSRF token),
+"my bookings" of a resident with 1,000 bookings, and the district dashboard when the platform has
+one (``/<district>/admin/reports``; the row says "no route" otherwise).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench import generate as gen  # noqa: E402
+
+HOST = "127.0.0.1"
+DISTRICT = gen.MEASURED_DISTRICT
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+KEY_RE = re.compile(r'name="idempotency_key"[^>]*value="([^"]+)"')
+
+
+# --- a tiny HTTP/1.1 client (one connection per request: gunicorn's sync workers close) ------
+
+
+@dataclass
+class Response:
+    """What the client keeps of a response."""
+
+    status: int
+    headers: dict[str, list[str]]
+    body: bytes
+
+    def header(self, name: str) -> str:
+        """The first value of a header ("" when absent)."""
+        values = self.headers.get(name.lower())
+        return values[0] if values else ""
+
+
+@dataclass
+class Jar:
+    """Cookies of one client (the Secure flag is ignored: loopback only)."""
+
+    cookies: dict[str, str] = field(default_factory=dict)
+
+    def update(self, response: Response) -> None:
+        """Take the Set-Cookie headers of a response."""
+        for raw in response.headers.get("set-cookie", []):
+            parsed: SimpleCookie = SimpleCookie()
+            parsed.load(raw)
+            for name, morsel in parsed.items():
+                if morsel.value == "" or morsel["max-age"] == "0":
+                    self.cookies.pop(name, None)
+                else:
+                    self.cookies[name] = morsel.value
+
+    def header(self) -> str:
+        """The Cookie header value."""
+        return "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+
+    def copy(self) -> Jar:
+        """An independent copy (another browser tab with the same login)."""
+        return Jar(dict(self.cookies))
+
+
+async def request(
+    port: int,
+    method: str,
+    path: str,
+    form: dict[str, Any] | None = None,
+    jar: Jar | None = None,
+    timeout: float = 60.0,
+) -> Response:
+    """One HTTP request to 127.0.0.1:``port``; the jar takes the response's cookies."""
+    body = urlencode(form or {}).encode() if form is not None else b""
+    lines = [f"{method} {path} HTTP/1.1", f"Host: {HOST}:{port}", "Connection: close"]
+    if jar is not None and jar.cookies:
+        lines.append(f"Cookie: {jar.header()}")
+    if form is not None:
+        lines.append("Content-Type: application/x-www-form-urlencoded")
+        lines.append(f"Content-Length: {len(body)}")
+    payload = ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+    async def exchange() -> bytes:
+        reader, writer = await asyncio.open_connection(HOST, port)
+        try:
+            writer.write(payload)
+            await writer.drain()
+            return await reader.read()
+        finally:
+            writer.close()
+
+    raw = await asyncio.wait_for(exchange(), timeout)
+    head, _sep, content = raw.partition(b"\r\n\r\n")
+    header_lines = head.decode("latin-1").split("\r\n")
+    status = int(header_lines[0].split()[1])
+    headers: dict[str, list[str]] = {}
+    for line in header_lines[1:]:
+        name, _colon, value = line.partition(":")
+        headers.setdefault(name.strip().lower(), []).append(value.strip())
+    if "chunked" in ",".join(headers.get("transfer-encoding", [])):
+        content = dechunk(content)
+    response = Response(status, headers, content)
+    if jar is not None:
+        jar.update(response)
+    return response
+
+
+def dechunk(data: bytes) -> bytes:
+    """The body of a chunked response."""
+    out = bytearray()
+    while data:
+        size_line, _sep, rest = data.partition(b"\r\n")
+        size = int(size_line.split(b";")[0] or b"0", 16)
+        if size == 0:
+            break
+        out += rest[:size]
+        data = rest[size + 2 :]
+    return bytes(out)
+
+
+# --- load ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    """Latencies and outcome of one scenario against one server."""
+
+    latencies: list[float]
+    elapsed: float
+    errors: int
+    statuses: dict[int, int]
+    peak_rss_mb: float = 0.0
+
+    @property
+    def rps(self) -> float:
+        """Completed requests per second."""
+        return len(self.latencies) / self.elapsed if self.elapsed else 0.0
+
+    def percentile(self, q: float) -> float:
+        """A latency percentile in milliseconds."""
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+        return ordered[index] * 1000
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready summary."""
+        return {
+            "requests": len(self.latencies),
+            "rps": round(self.rps, 1),
+            "p50_ms": round(self.percentile(0.5), 1),
+            "p99_ms": round(self.percentile(0.99), 1),
+            "errors": self.errors,
+            "statuses": self.statuses,
+            "peak_rss_mb": round(self.peak_rss_mb, 1),
+        }
+
+
+Call = Callable[[int], Any]  # i -> awaitable Response
+
+
+async def drive(
+    call: Call, concurrency: int, duration: float, max_requests: int, ok: Sequence[int] = (200,)
+) -> Result:
+    """Run ``call(i)`` from ``concurrency`` tasks until ``duration`` s or ``max_requests``."""
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    errors = 0
+    counter = 0
+    started = time.perf_counter()
+    deadline = started + duration
+
+    async def worker() -> None:
+        nonlocal counter, errors
+        while counter < max_requests and time.perf_counter() < deadline:
+            i = counter
+            counter += 1
+            t0 = time.perf_counter()
+            try:
+                response = await call(i)
+            except (OSError, TimeoutError):
+                errors += 1
+                continue
+            statuses[response.status] = statuses.get(response.status, 0) + 1
+            if response.status in ok:
+                latencies.append(time.perf_counter() - t0)
+            else:
+                errors += 1
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return Result(latencies, time.perf_counter() - started, errors, statuses)
+
+
+# --- servers ---------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    """A free TCP port on loopback."""
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+class Server:
+    """A gunicorn master serving an app on loopback."""
+
+    def __init__(self, name: str, app: str, env: dict[str, str], workers: int) -> None:
+        self.name = name
+        self.port = free_port()
+        gunicorn = Path(sys.executable).with_name("gunicorn")
+        command = [
+            str(gunicorn) if gunicorn.exists() else "gunicorn",
+            "-w",
+            str(workers),
+            "-b",
+            f"{HOST}:{self.port}",
+            "--backlog",
+            "2048",
+            "--timeout",
+            "120",
+            "--log-level",
+            "warning",
+            app,
+        ]
+        self.log = open(ROOT / "instance" / f"bench-{name}.log", "w")  # noqa: SIM115
+        self.process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env={**os.environ, **env},
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def wait_ready(self, path: str, timeout: float = 60.0) -> None:
+        """Wait until the server answers ``path``."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited; see instance/bench-{self.name}.log")
+            try:
+                response = asyncio.run(request(self.port, "GET", path, timeout=10))
+                if response.status < 500:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.3)
+        raise RuntimeError(f"{self.name} did not start within {timeout:.0f}s")
+
+    def worker_pids(self) -> list[int]:
+        """The worker processes (children of the master)."""
+        try:
+            text = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text()
+        except OSError:
+            return []
+        return [int(p) for p in text.split()]
+
+    def peak_rss_mb(self) -> float:
+        """The largest peak resident set (VmHWM) among the workers, in MiB."""
+        peak = 0
+        for pid in self.worker_pids():
+            try:
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmHWM:"):
+                        peak = max(peak, int(line.split()[1]))
+            except OSError:
+                continue
+        return peak / 1024
+
+    def stop(self) -> None:
+        """Stop gunicorn (the master, which stops its workers)."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+
+
+# --- the platform's web flows ----------------------------------------------------------------
+
+
+async def login(port: int, email: str) -> Jar:
+    """A session cookie for ``email`` through the platform's login form."""
+    jar = Jar()
+    page = await request(port, "GET", "/login", jar=jar)
+    token = csrf(page)
+    response = await request(
+        port,
+        "POST",
+        "/login",
+        {"email": email, "password": gen.PASSWORD, "csrf_token": token, "next": ""},
+        jar=jar,
+    )
+    if response.status not in (302, 303):
+        raise RuntimeError(f"login of {email} failed with HTTP {response.status}")
+    return jar
+
+
+def csrf(response: Response) -> str:
+    """The CSRF token of the first form of a page."""
+    found = CSRF_RE.search(response.body.decode("utf-8", "replace"))
+    if not found:
+        raise RuntimeError(f"no CSRF token in a page (HTTP {response.status})")
+    return found.group(1)
+
+
+@dataclass
+class Attempt:
+    """One prepared booking: a browser tab at the summary step, ready to confirm."""
+
+    jar: Jar
+    path: str
+    form: dict[str, str]
+
+
+async def prepare_attempt(
+    port: int, base: Jar, token: str, service_id: int, slot_id: int
+) -> Attempt:
+    """Walk the booking flow up to the summary (untimed) in a copy of ``base``'s session."""
+    jar = base.copy()
+    prefix = f"/{DISTRICT}/services/{service_id}/book"
+    step = await request(port, "POST", prefix, {"slot": str(slot_id), "csrf_token": token}, jar)
+    if step.status not in (302, 303):
+        raise RuntimeError(f"booking step 1 answered HTTP {step.status}")
+    step = await request(
+        port,
+        "POST",
+        f"{prefix}/applicant",
+        {"name": "Bench Contender", "email": "contender@bench.example", "csrf_token": token},
+        jar,
+    )
+    if step.status not in (302, 303):
+        raise RuntimeError(f"booking step 3 answered HTTP {step.status}")
+    summary = await request(port, "GET", f"{prefix}/summary", jar=jar)
+    key = KEY_RE.search(summary.body.decode("utf-8", "replace"))
+    if summary.status != 200 or not key:
+        raise RuntimeError(f"booking summary answered HTTP {summary.status}")
+    form = {"consent": "y", "idempotency_key": key.group(1), "csrf_token": csrf(summary)}
+    return Attempt(jar, f"{prefix}/confirm", form)
+
+
+async def gather_limited(coros: Sequence[Any], limit: int) -> list[Any]:
+    """Await ``coros`` with at most ``limit`` running at once."""
+    semaphore = asyncio.Semaphore(limit)
+
+    async def one(coro: Any) -> Any:
+        async with semaphore:
+            return await coro
+
+    return await asyncio.gather(*(one(c) for c in coros))
+
+
+def attempt_plan(
+    slots: Sequence[int], clients: int, per_slot: int, seed: int
+) -> list[tuple[int, int]]:
+    """``(client, slot)`` pairs: each slot tried by ``per_slot`` different clients, shuffled."""
+    plan = [
+        ((index * (per_slot + 1) + j) % clients, slot)
+        for index, slot in enumerate(slots)
+        for j in range(per_slot)
+    ]
+    random.Random(seed).shuffle(plan)
+    return plan
+
+
+# --- the run ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Setup:
+    """What the scenarios need to know about the generated data."""
+
+    app_url: str
+    service_ids: list[int]
+    contention: dict[str, tuple[int, list[int]]]  # "platform"/"baseline" -> (service, slots)
+    contender_ids: list[int]
+    heavy_id: int
+
+
+def inspect(app_url: str) -> Setup:
+    """Read ids from the generated database."""
+    engine = sa.create_engine(app_url)
+    with engine.connect() as conn:
+        services = [
+            int(r[0])
+            for r in conn.execute(
+                sa.text(
+                    "SELECT s.id FROM service s JOIN organisation o ON o.id = s.organisation_id "
+                    "JOIN district d ON d.id = s.district_id WHERE d.slug = :d AND "
+                    "s.status = 'published' AND o.status = 'active' AND s.slug NOT LIKE 'bench-%' "
+                    "ORDER BY s.id LIMIT 200"
+                ),
+                {"d": DISTRICT},
+            )
+        ]
+        contention = {}
+        for who, slug in (
+            ("platform", gen.CONTENTION_SLUG),
+            ("baseline", gen.CONTENTION_SLUG + "-baseline"),
+        ):
+            sid = conn.execute(
+                sa.text("SELECT id FROM service WHERE slug = :s"), {"s": slug}
+            ).scalar_one()
+            slots = [
+                int(r[0])
+                for r in conn.execute(
+                    sa.text("SELECT id FROM slot WHERE service_id = :s ORDER BY id"), {"s": sid}
+                )
+            ]
+            contention[who] = (int(sid), slots)
+        contenders = [
+            int(r[0])
+            for r in conn.execute(
+                sa.text("SELECT id FROM \"user\" WHERE email LIKE 'c%@bench.example' ORDER BY id")
+            )
+        ]
+        heavy = conn.execute(
+            sa.text('SELECT id FROM "user" WHERE email = :e'), {"e": gen.HEAVY_EMAIL}
+        ).scalar_one()
+    engine.dispose()
+    return Setup(app_url, services, contention, contenders, int(heavy))
+
+
+def reset_contention(app_url: str) -> None:
+    """Free the contention slots again (a reused database keeps the last run's bookings)."""
+    engine = sa.create_engine(app_url)
+    slugs = {"a": gen.CONTENTION_SLUG, "b": gen.CONTENTION_SLUG + "-baseline"}
+    ids = "(SELECT id FROM service WHERE slug IN (:a, :b))"
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM outbox_message WHERE kind LIKE 'booking%'"))
+        conn.execute(sa.text(f"DELETE FROM booking WHERE service_id IN {ids}"), slugs)
+        conn.execute(sa.text(f"UPDATE slot SET taken = 0 WHERE service_id IN {ids}"), slugs)
+    engine.dispose()
+
+
+def contention_counts(app_url: str, service_id: int) -> tuple[int, int, int]:
+    """(confirmed bookings, seats taken, slots over capacity) of a contention service."""
+    engine = sa.create_engine(app_url)
+    with engine.connect() as conn:
+        confirmed = conn.execute(
+            sa.text("SELECT count(*) FROM booking WHERE service_id = :s AND status = 'confirmed'"),
+            {"s": service_id},
+        ).scalar_one()
+        taken = conn.execute(
+            sa.text("SELECT coalesce(sum(taken), 0) FROM slot WHERE service_id = :s"),
+            {"s": service_id},
+        ).scalar_one()
+        over = conn.execute(
+            sa.text(
+                "SELECT count(*) FROM slot sl WHERE sl.service_id = :s AND sl.capacity < "
+                "(SELECT count(*) FROM booking b WHERE b.slot_id = sl.id "
+                "AND b.status = 'confirmed')"
+            ),
+            {"s": service_id},
+        ).scalar_one()
+    engine.dispose()
+    return int(confirmed), int(taken), int(over)
+
+
+def time_dashboard_sql(app_url: str, repeat: int = 5) -> float:
+    """Median seconds of the hand-written dashboard aggregates, run in-process."""
+    from bench.baseline import DASHBOARD_SQL
+
+    engine = sa.create_engine(app_url)
+    timings = []
+    with engine.connect() as conn:
+        did = conn.execute(
+            sa.text("SELECT id FROM district WHERE slug = :d"), {"d": DISTRICT}
+        ).scalar_one()
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            for text in DASHBOARD_SQL.values():
+                conn.exec_driver_sql(
+                    text.replace("?", "%(d)s") if engine.dialect.name == "postgresql" else text,
+                    {"d": did} if engine.dialect.name == "postgresql" else (did,),
+                ).all()
+            timings.append(time.perf_counter() - t0)
+    engine.dispose()
+    return statistics.median(timings)
+
+
+@dataclass
+class Options:
+    """Command-line options."""
+
+    duration: float
+    max_requests: int
+    concurrency: int
+    workers: int
+    contention_clients: int
+    contention_slots: int
+    per_slot: int
+    seed: int
+
+
+async def run_scenarios(
+    platform: Server, baseline: Server, setup: Setup, opts: Options
+) -> dict[str, dict[str, Any]]:
+    """Every scenario against both servers; results by scenario name."""
+    out: dict[str, dict[str, Any]] = {}
+    rng = random.Random(opts.seed)
+    services = setup.service_ids or [1]
+
+    async def pair(
+        name: str,
+        platform_call: Call | None,
+        baseline_call: Call,
+        concurrency: int | None = None,
+        note: str = "",
+    ) -> None:
+        concurrency = concurrency or opts.concurrency
+        row: dict[str, Any] = {"note": note}
+        for label, server, call in (
+            ("baseline", baseline, baseline_call),
+            ("platform", platform, platform_call),
+        ):
+            if call is None:
+                row[label] = None
+                continue
+            await drive(call, 2, 30, 20)  # warm-up: imports, caches, connections
+            result = await drive(call, concurrency, opts.duration, opts.max_requests)
+            result.peak_rss_mb = server.peak_rss_mb()
+            row[label] = result.as_dict()
+        out[name] = row
+        print_row(name, row)
+
+    def get(port: int, path: str | Callable[[int], str], jar: Jar | None = None) -> Call:
+        async def call(i: int) -> Response:
+            target = path(i) if callable(path) else path
+            return await request(port, "GET", target, jar=jar.copy() if jar else None)
+
+        return call
+
+    p, b = platform.port, baseline.port
+    home = f"/{DISTRICT}/"
+    await pair("district home", get(p, home), get(b, home))
+    catalogue = f"/{DISTRICT}/services?category=health&page=2"
+    await pair("catalogue (area filter, page 2)", get(p, catalogue), get(b, catalogue))
+    picks = [rng.choice(services) for _ in range(1000)]
+    await pair(
+        "service page",
+        get(p, lambda i: f"/{DISTRICT}/services/{picks[i % len(picks)]}"),
+        get(b, lambda i: f"/{DISTRICT}/services/{picks[i % len(picks)]}"),
+    )
+    heavy = await login(p, gen.HEAVY_EMAIL)
+    await pair(
+        "my bookings (1,000 bookings)",
+        get(p, "/me/bookings", heavy),
+        get(b, f"/me/bookings?user_id={setup.heavy_id}"),
+    )
+
+    # The dashboard slot: active when the platform has the admin reports route.
+    admin = await login(p, gen.ADMIN_EMAIL)
+    reports = f"/{DISTRICT}/admin/reports"
+    probe = await request(p, "GET", reports, jar=admin.copy())
+    sql_seconds = time_dashboard_sql(setup.app_url)
+    await pair(
+        "district dashboard",
+        get(p, reports, admin) if probe.status == 200 else None,
+        get(b, f"/{DISTRICT}/dashboard"),
+        concurrency=2,
+        note=f"hand-written SQL {sql_seconds * 1000:.1f} ms"
+        + (
+            ""
+            if probe.status == 200
+            else f"; platform route answered HTTP {probe.status}: not measured"
+        ),
+    )
+    out["district dashboard"]["sql_ms"] = round(sql_seconds * 1000, 1)
+
+    out["booking under contention"] = await contention(platform, baseline, setup, opts)
+    return out
+
+
+async def contention(
+    platform: Server, baseline: Server, setup: Setup, opts: Options
+) -> dict[str, Any]:
+    """``contention_clients`` residents fight over slots of 5 seats: none over, none lost."""
+    clients = setup.contender_ids[: opts.contention_clients]
+    emails = [f"c{i}@bench.example" for i in range(len(clients))]
+    row: dict[str, Any] = {}
+
+    # Baseline: the same attempt plan on its own copy of the slots.
+    b_service, b_slots = setup.contention["baseline"]
+    b_slots = b_slots[: opts.contention_slots]
+    plan = attempt_plan(b_slots, len(clients), opts.per_slot, opts.seed)
+
+    async def baseline_call(i: int) -> Response:
+        client, slot = plan[i]
+        form = {"slot_id": slot, "user_id": clients[client], "service_id": b_service}
+        return await request(baseline.port, "POST", f"/{DISTRICT}/book", form)
+
+    result = await drive(baseline_call, len(clients), 600, len(plan), ok=(201, 409))
+    result.peak_rss_mb = baseline.peak_rss_mb()
+    confirmed, taken, over = contention_counts(setup.app_url, b_service)
+    row["baseline"] = {
+        **result.as_dict(),
+        "confirmed": confirmed,
+        "seats_taken": taken,
+        "over": over,
+    }
+
+    # Platform: log every contender in, walk each attempt to the summary, then confirm together.
+    p_service, p_slots = setup.contention["platform"]
+    p_slots = p_slots[: opts.contention_slots]
+    plan_p = attempt_plan(p_slots, len(clients), opts.per_slot, opts.seed)
+    log(f"  contention: logging in {len(clients)} residents …")
+    jars = await gather_limited([login(platform.port, e) for e in emails], 8)
+    first = await request(
+        platform.port, "GET", f"/{DISTRICT}/services/{p_service}/book", jar=jars[0].copy()
+    )
+    if first.status != 200:
+        raise RuntimeError(f"booking start page answered HTTP {first.status}")
+    tokens = []
+    for jar in jars:
+        page = await request(
+            platform.port, "GET", f"/{DISTRICT}/services/{p_service}/book", jar=jar
+        )
+        tokens.append(csrf(page))
+    log(f"  contention: preparing {len(plan_p)} bookings up to the summary step …")
+    attempts: list[Attempt] = await gather_limited(
+        [prepare_attempt(platform.port, jars[c], tokens[c], p_service, s) for c, s in plan_p], 16
+    )
+
+    async def platform_call(i: int) -> Response:
+        attempt = attempts[i]
+        return await request(platform.port, "POST", attempt.path, attempt.form, attempt.jar)
+
+    log(f"  contention: {len(attempts)} confirmations from {len(clients)} concurrent clients …")
+    result = await drive(platform_call, len(clients), 600, len(attempts), ok=(302, 303, 409))
+    result.peak_rss_mb = platform.peak_rss_mb()
+    confirmed, taken, over = contention_counts(setup.app_url, p_service)
+    row["platform"] = {
+        **result.as_dict(),
+        "confirmed": confirmed,
+        "seats_taken": taken,
+        "over": over,
+    }
+    row["expected"] = len(p_slots) * gen.CONTENTION_SEATS
+    row["attempts"] = len(attempts)
+    row["note"] = (
+        f"{len(clients)} clients, {len(p_slots)} slots x {gen.CONTENTION_SEATS} seats, "
+        f"{len(attempts)} attempts; confirmed {confirmed}/{row['expected']}, over {over}"
+    )
+    print_row("booking under contention", row)
+    return row
+
+
+def log(message: str) -> None:
+    """A progress line on stderr."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def fmt(value: float | None, spec: str = ".0f") -> str:
+    """A number for the table ("–" when missing)."""
+    return "–" if value is None or value != value else format(value, spec)
+
+
+def print_row(name: str, row: dict[str, Any]) -> None:
+    """One scenario as a line on stderr while the run goes on."""
+    b, p = row.get("baseline") or {}, row.get("platform") or {}
+    log(
+        f"  {name:<34} baseline {fmt(b.get('rps'))} rps p50 {fmt(b.get('p50_ms'), '.1f')} ms | "
+        f"platform {fmt(p.get('rps'))} rps p50 {fmt(p.get('p50_ms'), '.1f')} ms  "
+        f"{row.get('note', '')}"
+    )
+
+
+def table(backend: str, size: str, results: dict[str, dict[str, Any]]) -> str:
+    """The Markdown table of one backend's results."""
+    lines = [
+        f"#### {backend}, size `{size}`",
+        "",
+        "| scenario | platform rps | baseline rps | ratio | platform p50 / p99 ms | "
+        "baseline p50 / p99 ms | peak RSS/worker MiB (platform / baseline) | notes |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for name, row in results.items():
+        b, p = row.get("baseline") or {}, row.get("platform") or {}
+        ratio = p["rps"] / b["rps"] if p.get("rps") and b.get("rps") else None
+        lines.append(
+            f"| {name} | {fmt(p.get('rps'))} | {fmt(b.get('rps'))} | {fmt(ratio, '.2f')} | "
+            f"{fmt(p.get('p50_ms'), '.1f')} / {fmt(p.get('p99_ms'), '.1f')} | "
+            f"{fmt(b.get('p50_ms'), '.1f')} / {fmt(b.get('p99_ms'), '.1f')} | "
+            f"{fmt(p.get('peak_rss_mb'))} / {fmt(b.get('peak_rss_mb'))} | {row.get('note', '')} |"
+        )
+    return "\n".join(lines)
+
+
+def run_backend(backend: str, size: str, args: argparse.Namespace, opts: Options) -> dict[str, Any]:
+    """Generate (unless reused), serve, measure one backend; its results."""
+    if backend == "sqlite":
+        url = f"sqlite:///{ROOT / 'instance' / f'bench-{size}.sqlite'}"
+        schema = None
+        app_url = url
+    else:
+        url, schema = args.pg_url, f"{args.schema}_{size}"
+        app_url = gen.postgres_schema_url(url, schema)
+    if not args.reuse:
+        log(f"== {backend}: generating size {size} (seed {args.seed})")
+        gen.generate(url, gen.SIZES[size], args.seed, schema)
+    reset_contention(app_url)
+    setup = inspect(app_url)
+    env = {
+        "CONCILIA_DATABASE_URL": app_url,
+        "CONCILIA_SECRET_KEY": "bench-secret-key",
+        "CONCILIA_ENV": "production",
+        "CONCILIA_MAIL_MODE": "outbox",
+        "CONCILIA_RATELIMIT_ENABLED": "false",
+        "CONCILIA_INSTANCE_PATH": str(ROOT / "instance"),
+        "BENCH_DATABASE_URL": app_url,
+    }
+    platform = Server(f"platform-{backend}", "core:create_app()", env, opts.workers)
+    baseline = Server(f"baseline-{backend}", "bench.baseline:create_app()", env, opts.workers)
+    try:
+        platform.wait_ready(f"/{DISTRICT}/")
+        baseline.wait_ready(f"/{DISTRICT}/")
+        log(f"== {backend}: measuring (platform :{platform.port}, baseline :{baseline.port})")
+        results = asyncio.run(run_scenarios(platform, baseline, setup, opts))
+    finally:
+        platform.stop()
+        baseline.stop()
+    return results
+
+
+def machine() -> str:
+    """One line about the machine the run used."""
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    load = os.getloadavg()[0]
+    return (
+        f"{os.cpu_count()} CPUs ({cpu}), {mem:.0f} GiB RAM, Python {sys.version.split()[0]}, "
+        f"load average {load:.1f} at start"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--size", default="small", help="comma-separated: tiny,small,medium,full")
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", DEFAULT_PG))
+    parser.add_argument("--schema", default="bench", help="PostgreSQL schema prefix")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--reuse", action="store_true", help="reuse the generated data")
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per scenario")
+    parser.add_argument("--max-requests", type=int, default=5000, help="per scenario")
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--contention-clients", type=int, default=200)
+    parser.add_argument("--contention-slots", type=int, default=None, help="default: all")
+    parser.add_argument("--per-slot", type=int, default=6, help="attempts per 5-seat slot")
+    parser.add_argument("--json", default=str(ROOT / "instance" / "bench-results.json"))
+    args = parser.parse_args(argv)
+    sizes = [s.strip() for s in args.size.split(",") if s.strip()]
+    (ROOT / "instance").mkdir(exist_ok=True)
+    report: dict[str, Any] = {"machine": machine(), "runs": {}}
+    log(report["machine"])
+    for size in sizes:
+        opts = Options(
+            duration=args.duration,
+            max_requests=args.max_requests,
+            concurrency=args.concurrency,
+            workers=args.workers,
+            contention_clients=args.contention_clients,
+            contention_slots=args.contention_slots or gen.SIZES[size].contention_slots,
+            per_slot=args.per_slot,
+            seed=args.seed,
+        )
+        for backend in [b.strip() for b in args.backends.split(",") if b.strip()]:
+            results = run_backend(backend, size, args, opts)
+            report["runs"][f"{backend}/{size}"] = results
+            print(table(backend, size, results), flush=True)
+            print(flush=True)
+    Path(args.json).write_text(json.dumps(report, indent=2))
+    log(f"results written to {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

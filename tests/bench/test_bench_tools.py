@@ -1,0 +1,234 @@
+"""The benchmark's own tools: the seeded generator (tiny size, SQLite) and the bare-Flask baseline.
+
+No timing here: the benchmark measures, these tests only check that what it measures is right.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from bench import generate as gen
+from bench.baseline import PAGE_SIZE
+from bench.baseline import create_app as create_baseline
+
+TINY = gen.SIZES["tiny"]
+
+
+def dump(url: str) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of the generated tables (the random-salted password hash left out)."""
+    engine = sa.create_engine(url)
+    rows: dict[str, list[tuple[object, ...]]] = {}
+    with engine.connect() as conn:
+        for table in gen.TABLES:
+            result = conn.execute(sa.text(f'SELECT * FROM "{table}" ORDER BY id'))
+            keys = list(result.keys())
+            rows[table] = [
+                tuple(v for k, v in zip(keys, row, strict=True) if k != "password_hash")
+                for row in result
+            ]
+    engine.dispose()
+    return rows
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, dict]]:
+    """Two tiny databases generated with the same seed from one migrated empty file."""
+    folder = tmp_path_factory.mktemp("bench")
+    empty = folder / "empty.sqlite"
+    gen.migrate(f"sqlite:///{empty}")
+    urls = []
+    counts: dict[str, int] = {}
+    for name in ("a", "b"):
+        path = folder / f"{name}.sqlite"
+        shutil.copy(empty, path)
+        urls.append(f"sqlite:///{path}")
+        counts = gen.generate(urls[-1], TINY, seed=7, prepare=False)
+    yield urls[0], urls[1], counts
+
+
+def test_tiny_size_writes_the_expected_rows(generated: tuple[str, str, dict]) -> None:
+    """Row counts follow the size; the fixtures the benchmark drives are there."""
+    url, _other, counts = generated
+    users = 2 + gen.CONTENTION_USERS + 11  # heavy, admin, the contenders, then ids up to +10
+    expected = {
+        "district": TINY.districts,
+        "organisation": TINY.organisations + 1,
+        "service": TINY.services + 2,
+        "slot": TINY.slots + 2 * TINY.contention_slots,
+        "user": max(TINY.users, users),
+        "district_admin": 1,
+        "booking": TINY.bookings,
+    }
+    assert {k: counts[k] for k in expected} == expected
+    rows = dump(url)
+    assert {table: len(rows[table]) for table in expected} == expected
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        heavy = conn.execute(
+            sa.text(
+                'SELECT count(*) FROM booking b JOIN "user" u ON u.id = b.user_id '
+                "WHERE u.email = :e"
+            ),
+            {"e": gen.HEAVY_EMAIL},
+        ).scalar_one()
+        # ``taken`` is exactly the seat-holding bookings of each slot, never over capacity.
+        mismatched = conn.execute(
+            sa.text(
+                "SELECT count(*) FROM slot s WHERE s.taken != (SELECT count(*) FROM booking b "
+                "WHERE b.slot_id = s.id AND b.status IN ('pending', 'confirmed', 'offered')) "
+                "OR s.taken > s.capacity"
+            )
+        ).scalar_one()
+        contention_free = conn.execute(
+            sa.text(
+                "SELECT sum(sl.capacity - sl.taken) FROM slot sl JOIN service s "
+                "ON s.id = sl.service_id WHERE s.slug = :slug"
+            ),
+            {"slug": gen.CONTENTION_SLUG},
+        ).scalar_one()
+    engine.dispose()
+    assert heavy == TINY.heavy_bookings
+    assert mismatched == 0
+    assert contention_free == TINY.contention_slots * gen.CONTENTION_SEATS
+
+
+def test_same_seed_same_rows(generated: tuple[str, str, dict]) -> None:
+    """Two runs with the same seed (same day) write identical rows."""
+    first, second, _counts = generated
+    assert dump(first) == dump(second)
+
+
+def test_other_seed_other_rows(generated: tuple[str, str, dict], tmp_path: Path) -> None:
+    """The seed matters: another seed gives other titles."""
+    first, _second, _counts = generated
+    other = tmp_path / "other.sqlite"
+    shutil.copy(Path(first.removeprefix("sqlite:///")).with_name("empty.sqlite"), other)
+    gen.generate(f"sqlite:///{other}", TINY, seed=8, prepare=False)
+    titles = [row[6] for row in dump(first)["service"]]
+    assert titles != [row[6] for row in dump(f"sqlite:///{other}")["service"]]
+
+
+def test_baseline_serves_the_catalogue_page(generated: tuple[str, str, dict]) -> None:
+    """The baseline's catalogue shows one page of published services of the district."""
+    url, _other, _counts = generated
+    client = create_baseline(url).test_client()
+    response = client.get(f"/{gen.MEASURED_DISTRICT}/services")
+    assert response.status_code == 200
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        published = conn.execute(
+            sa.text(
+                "SELECT count(*) FROM service s JOIN organisation o ON o.id = s.organisation_id "
+                "WHERE s.district_id = 1 AND s.status = 'published' AND o.status = 'active'"
+            )
+        ).scalar_one()
+    engine.dispose()
+    assert f"Services ({published})".encode() in response.data
+    assert response.data.count(b"<li><h2>") == min(PAGE_SIZE, published)
+    assert client.get("/no-such-district/services").status_code == 404
+
+
+def test_baseline_booking_write_stops_at_capacity(generated: tuple[str, str, dict]) -> None:
+    """One conditional UPDATE and one INSERT: five seats book, the sixth is refused."""
+    _first, url, _counts = generated
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        service_id, slot_id = conn.execute(
+            sa.text(
+                "SELECT s.id, min(sl.id) FROM service s JOIN slot sl ON sl.service_id = s.id "
+                "WHERE s.slug = :slug GROUP BY s.id"
+            ),
+            {"slug": gen.CONTENTION_SLUG + "-baseline"},
+        ).one()
+    client = create_baseline(url).test_client()
+    path = f"/{gen.MEASURED_DISTRICT}/book"
+    statuses = [
+        client.post(
+            path, data={"slot_id": slot_id, "user_id": 3 + i, "service_id": service_id}
+        ).status_code
+        for i in range(gen.CONTENTION_SEATS + 1)
+    ]
+    assert statuses == [201] * gen.CONTENTION_SEATS + [409]
+    assert client.post(path, data={"slot_id": "x"}).status_code == 400
+    with engine.connect() as conn:
+        taken = conn.execute(
+            sa.text("SELECT taken FROM slot WHERE id = :i"), {"i": slot_id}
+        ).scalar_one()
+        booked = conn.execute(
+            sa.text("SELECT count(*) FROM booking WHERE slot_id = :i AND status = 'confirmed'"),
+            {"i": slot_id},
+        ).scalar_one()
+    engine.dispose()
+    assert taken == booked == gen.CONTENTION_SEATS
+
+
+BIGGER = gen.Size(2, 30, 120, 1_200, 900, 80, 120, 20)
+
+
+def page_statements(url: str) -> dict[str, int]:
+    """SQL statements each benchmarked page issues on the generated database at ``url``."""
+    import re
+
+    from core import create_app
+    from core.extensions import db
+
+    app = create_app({**gen.bench_app_config(url), "CONCILIA_ENV": "testing"})
+    client = app.test_client()
+    with app.app_context():
+        engine = db.engine
+        first_service = db.session.execute(
+            sa.text(
+                "SELECT s.id FROM service s JOIN organisation o ON o.id = s.organisation_id "
+                "WHERE s.district_id = 1 AND s.status = 'published' AND o.status = 'active' "
+                "ORDER BY s.id LIMIT 1"
+            )
+        ).scalar_one()
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text)
+    assert token is not None
+    login = client.post(
+        "/login",
+        data={"email": gen.HEAVY_EMAIL, "password": gen.PASSWORD, "csrf_token": token.group(1)},
+    )
+    assert login.status_code == 302
+    district = gen.MEASURED_DISTRICT
+    paths = {
+        "home": f"/{district}/",
+        "catalogue": f"/{district}/services?category=health",
+        "service": f"/{district}/services/{first_service}",
+        "my bookings": "/me/bookings",
+    }
+    counts: dict[str, int] = {}
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        for name, path in paths.items():
+            client.get(path)  # warm: the district row and caches
+            statements.clear()
+            assert client.get(path).status_code == 200
+            counts[name] = len(statements)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+        with app.app_context():
+            db.engine.dispose()
+    return counts
+
+
+def test_statements_per_page_do_not_grow_with_the_data(
+    generated: tuple[str, str, dict], tmp_path: Path
+) -> None:
+    """The benchmarked pages issue as many statements on 3x the data (no N+1)."""
+    small, _other, _counts = generated
+    bigger = tmp_path / "bigger.sqlite"
+    shutil.copy(Path(small.removeprefix("sqlite:///")).with_name("empty.sqlite"), bigger)
+    gen.generate(f"sqlite:///{bigger}", BIGGER, seed=7, prepare=False)
+    assert page_statements(small) == page_statements(f"sqlite:///{bigger}")
