@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask, current_app, url_for
 from flask_babel import format_date, format_datetime, format_time
+from flask_login import current_user
 from markupsafe import Markup, escape
 
 from core.i18n import SUPPORTED_LOCALES, locale_code, money
@@ -37,6 +38,15 @@ def local_time(moment: datetime | None, fmt: str = "short") -> str:
     return "" if moment is None else format_time(moment, fmt)
 
 
+def district_areas(config: Any) -> list[Any]:
+    """The service areas (categories) a district enables, in display order, for its header nav."""
+    if config is None:
+        return []
+    registry = current_app.extensions["concilia"].categories
+    found = [registry[slug] for slug in config.categories if slug in registry]
+    return sorted(found, key=lambda c: (c.order, c.slug))
+
+
 def endpoint_url(endpoint: str, **values: Any) -> str:
     """``url_for`` of an endpoint that may not be registered (a plugin's): "" then."""
     if endpoint not in current_app.view_functions:
@@ -52,6 +62,8 @@ def install_template_helpers(app: Flask) -> None:
         locale_code=locale_code,
         supported_locales=SUPPORTED_LOCALES,
         current_district=current_district_config,
+        district_areas=district_areas,
+        current_user=current_user,
         default_district_slug=default_district_slug,
     )
     app.jinja_env.filters.update(
