@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 13:09:55.892015
+Create Date: 2026-11-23 13:13:58.050546
 
 """
 from alembic import op
@@ -114,6 +114,20 @@ def upgrade():
     )
     with op.batch_alter_table('calendar_feed', schema=None) as batch_op:
         batch_op.create_index('ix_calendar_feed_user_revoked', ['user_id', 'revoked_at'], unique=False)
+
+    op.create_table('consent',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('district_slug', sa.String(length=64), nullable=True),
+    sa.Column('purpose', sa.String(length=32), nullable=False),
+    sa.Column('notice_version', sa.String(length=32), nullable=False),
+    sa.Column('accepted_at', core.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ip', sa.String(length=64), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_consent_user_id_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_consent'))
+    )
+    with op.batch_alter_table('consent', schema=None) as batch_op:
+        batch_op.create_index('ix_consent_user_at', ['user_id', 'accepted_at'], unique=False)
 
     op.create_table('district_admin',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -451,6 +465,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_district_admin_user_id'))
 
     op.drop_table('district_admin')
+    with op.batch_alter_table('consent', schema=None) as batch_op:
+        batch_op.drop_index('ix_consent_user_at')
+
+    op.drop_table('consent')
     with op.batch_alter_table('calendar_feed', schema=None) as batch_op:
         batch_op.drop_index('ix_calendar_feed_user_revoked')
 
