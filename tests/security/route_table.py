@@ -49,6 +49,22 @@ STAFF_IN_DISTRICT = Access("STAFF_IN_DISTRICT", frozenset({STAFF, OTHER_STAFF}))
 #: Admins of the URL's district, and platform admins.
 DISTRICT_ADMIN_ONLY = Access("DISTRICT_ADMIN", frozenset({DISTRICT_ADMIN, PLATFORM_ADMIN}))
 PLATFORM_ADMIN_ONLY = Access("PLATFORM_ADMIN", frozenset({PLATFORM_ADMIN}))
+#: Provider staff of the district and its admins (webhook pages: each sees their own hooks).
+STAFF_OR_ADMIN = Access(
+    "STAFF_OR_ADMIN", frozenset({STAFF, OTHER_STAFF, DISTRICT_ADMIN, PLATFORM_ADMIN})
+)
+#: The booking's owner, staff of the service's organisation, and the district's admins
+#: (the API lets providers and the municipality manage bookings; the web pages split this).
+OWNER_OR_MANAGERS = Access(
+    "OWNER_OR_MANAGERS", frozenset({RESIDENT, STAFF, DISTRICT_ADMIN, PLATFORM_ADMIN})
+)
+#: Staff of the service's organisation and the district's admins.
+STAFF_OF_OWNER_OR_ADMIN = Access(
+    "STAFF_OF_OWNER_OR_ADMIN", frozenset({STAFF, DISTRICT_ADMIN, PLATFORM_ADMIN})
+)
+#: Only a visitor without an account: the invitation is for an address nobody here owns, so
+#: every logged-in person is refused (the invitee registers through it).
+INVITEE = Access("INVITEE", frozenset({ANONYMOUS}))
 #: Anyone holding the secret in the link (a guessed secret is refused: see test_guessing).
 SECRET_LINK = Access("SECRET_LINK", frozenset(ROLES))
 
@@ -61,6 +77,8 @@ class Route:
     values: dict[str, str] = field(default_factory=dict)
     literals: dict[str, Any] = field(default_factory=dict)
     note: str = ""
+    #: Access for POST/DELETE when it differs from GET's (``access``).
+    write_access: Access | None = None
     #: Token-authenticated API routes only: not checked for a CSRF token.
     csrf_exempt: bool = False
 
@@ -133,6 +151,58 @@ ROUTES: dict[str, Route] = {
     "admin_services.pending": Route(DISTRICT_ADMIN_ONLY),
     "admin_services.approve_service": Route(DISTRICT_ADMIN_ONLY),
     "admin_services.send_back_service": Route(DISTRICT_ADMIN_ONLY),
+    # --- municipality: eligibility, organisations, news, reports, audit
+    "eligibility.beneficiary": Route(LOGGED_IN),
+    "admin.home": Route(DISTRICT_ADMIN_ONLY),
+    "admin.declarations": Route(DISTRICT_ADMIN_ONLY),
+    "admin.declaration": Route(DISTRICT_ADMIN_ONLY),
+    "admin.decide_declaration": Route(DISTRICT_ADMIN_ONLY, literals={"verdict": "reject"}),
+    "admin.organisations": Route(DISTRICT_ADMIN_ONLY),
+    "admin.new_organisation": Route(DISTRICT_ADMIN_ONLY),
+    "admin.organisation": Route(DISTRICT_ADMIN_ONLY),
+    "admin.alliance": Route(DISTRICT_ADMIN_ONLY, literals={"change": "add"}),
+    "admin.verify_email_domain": Route(DISTRICT_ADMIN_ONLY),
+    "admin.suspend_organisation": Route(DISTRICT_ADMIN_ONLY),
+    "admin.reinstate_organisation": Route(DISTRICT_ADMIN_ONLY),
+    "admin.invite_staff": Route(DISTRICT_ADMIN_ONLY),
+    "admin.accept_invitation": Route(
+        SECRET_LINK,
+        write_access=INVITEE,
+        values={"token": "invitation_token"},
+        note="anyone with the link sees it; only the invited address (no account yet) accepts",
+    ),
+    "admin.news": Route(DISTRICT_ADMIN_ONLY),
+    "admin.edit_news": Route(DISTRICT_ADMIN_ONLY),
+    "admin.remove_news": Route(DISTRICT_ADMIN_ONLY),
+    "admin.reports": Route(DISTRICT_ADMIN_ONLY),
+    "admin.report_csv": Route(DISTRICT_ADMIN_ONLY, literals={"key": "bookings"}),
+    "admin.open_data_export": Route(PUBLIC, literals={"fmt": "json"}),
+    "audit.audit_log": Route(PLATFORM_ADMIN_ONLY),
+    # --- JSON API (session requests send the X-CSRFToken header)
+    "api.openapi_json": Route(PUBLIC),
+    "api.districts": Route(PUBLIC),
+    "api.categories": Route(PUBLIC),
+    "api.services": Route(PUBLIC),
+    "api.service": Route(PUBLIC),
+    "api.slots": Route(PUBLIC),
+    "api.create_booking": Route(LOGGED_IN),
+    "api.my_bookings": Route(LOGGED_IN),
+    "api.get_booking": Route(OWNER_OR_MANAGERS),
+    "api.cancel_booking": Route(OWNER_OR_MANAGERS),
+    "api.approve_booking": Route(STAFF_OF_OWNER_OR_ADMIN),
+    "api.reject_booking": Route(STAFF_OF_OWNER_OR_ADMIN),
+    "api.attended_booking": Route(STAFF_OF_OWNER_OR_ADMIN),
+    "api.no_show_booking": Route(STAFF_OF_OWNER_OR_ADMIN),
+    "api.provider_bookings": Route(STAFF_IN_DISTRICT, note="lists own orgs only"),
+    "api.report": Route(DISTRICT_ADMIN_ONLY),
+    "api_tokens.index": Route(LOGGED_IN),
+    "api_tokens.create": Route(LOGGED_IN),
+    "api_tokens.revoke": Route(OWNER),
+    # --- integrations
+    "service_feed.calendar": Route(PUBLIC, values={"service_id": "feed_service_id"}),
+    "webhooks.index": Route(STAFF_OR_ADMIN),
+    "webhooks.create": Route(STAFF_OR_ADMIN),
+    "webhooks.delete": Route(DISTRICT_ADMIN_ONLY, note="a district-wide hook"),
     # --- plugins
     "isola_garibaldi.static": Route(PUBLIC, literals={"filename": "logo.svg"}),
 }

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from core.admin.invitations import make_token as make_invitation
+from core.api.tokens import create_token
 from core.auth.tokens import make_reset_token, make_verify_token
 from core.booking import book
 from core.booking.calendar_feed import issue_feed
@@ -25,6 +27,8 @@ from core.models import (
     Slot,
     User,
 )
+from core.models.news import News
+from core.models.webhooks import Webhook
 from tests.support import catalogue_factories as cf
 from tests.support import factories as f
 
@@ -69,6 +73,12 @@ class Scenario:
     reset_token: str
     extra: dict[str, Any] = field(default_factory=dict)
 
+    def __getattr__(self, name: str) -> Any:
+        """Rows added for later areas (ids, tokens) are read from ``extra`` by name."""
+        if name != "extra" and name in self.__dict__.get("extra", {}):
+            return self.__dict__["extra"][name]
+        raise AttributeError(name)
+
     def url_values(self) -> dict[str, Any]:
         """Values for URL arguments, by argument name (endpoint-specific ones in the table)."""
         return {
@@ -80,6 +90,7 @@ class Scenario:
             "closure_id": self.closure.id,
             "rule_id": self.rule.id,
             "token": self.feed_token,
+            **self.extra,
         }
 
 
@@ -120,6 +131,13 @@ def seed() -> Scenario:
     booking = book(user=resident, slot_id=slot.id, now=datetime.now(UTC))
     feed_token = issue_feed(db.session, resident)
     db.session.commit()
+    other_service.ical_public = True  # its public feed answers (no role's request changes it)
+    declaration = db.session.query(BeneficiaryDeclaration).filter_by(user_id=unapproved.id).one()
+    news = News(district_id=borgo.id, title="Festa di quartiere", body="In piazza")
+    hook = Webhook(district_id=borgo.id, url="https://hooks.example.org/in", secret="s3cret")
+    db.session.add_all([news, hook])
+    api_token = create_token(db.session, resident, "script", scope="read-write")
+    db.session.commit()
     return Scenario(
         users=users,
         org=org,
@@ -133,4 +151,13 @@ def seed() -> Scenario:
         feed_token=feed_token,
         verify_token=make_verify_token(resident),
         reset_token=make_reset_token(resident),
+        extra={
+            "organisation_id": org.id,
+            "declaration_id": declaration.id,
+            "news_id": news.id,
+            "feed_service_id": other_service.id,
+            "hook_id": hook.id,
+            "token_id": api_token.token.id if hasattr(api_token, "token") else api_token.id,
+            "invitation_token": make_invitation(org, "invited-newcomer@example.org"),
+        },
     )
