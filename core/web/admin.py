@@ -8,6 +8,7 @@ export (``/<district>/open-data.csv|.json``) and the invitation link are public.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -464,32 +465,43 @@ def _back(district: str, org: Organisation) -> WResponse:
     return redirect(url_for(".organisation", district=district, organisation_id=org.id))
 
 
-@bp.post("/<district>/admin/organisations/<int:organisation_id>/alliance/<any(add, remove):change>")
-def alliance(district: str, organisation_id: int, change: str) -> View:
-    """Mark or unmark an Alliance member."""
+def _simple_org_action(
+    district: str,
+    organisation_id: int,
+    action: Callable[[Organisation, Any], object],
+    done: str,
+) -> View:
+    """Run a one-button admin action on an organisation: check, act, commit, say so, go back."""
     _config, _row, user, org = _org_action(district, organisation_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    set_alliance(org, change == "add", user)
+    try:
+        action(org, user)
+    except AdminError as error:
+        db.session.rollback()
+        return _refused(error)
     db.session.commit()
-    flash(_("The Alliance membership is updated."), "success")
+    flash(done, "success")
     return _back(district, org)
+
+
+@bp.post("/<district>/admin/organisations/<int:organisation_id>/alliance/<any(add, remove):change>")
+def alliance(district: str, organisation_id: int, change: str) -> View:
+    """Mark or unmark an Alliance member."""
+    return _simple_org_action(
+        district,
+        organisation_id,
+        lambda org, user: set_alliance(org, change == "add", user),
+        _("The Alliance membership is updated."),
+    )
 
 
 @bp.post("/<district>/admin/organisations/<int:organisation_id>/verify-domain")
 def verify_email_domain(district: str, organisation_id: int) -> View:
     """Record that the organisation's staff e-mail domain has been verified."""
-    _config, _row, user, org = _org_action(district, organisation_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    try:
-        verify_domain(org, user)
-    except AdminError as error:
-        db.session.rollback()
-        return _refused(error)
-    db.session.commit()
-    flash(_("The e-mail domain is verified."), "success")
-    return _back(district, org)
+    return _simple_org_action(
+        district, organisation_id, verify_domain, _("The e-mail domain is verified.")
+    )
 
 
 @bp.post("/<district>/admin/organisations/<int:organisation_id>/suspend")
@@ -518,17 +530,9 @@ def suspend_organisation(district: str, organisation_id: int) -> View:
 @bp.post("/<district>/admin/organisations/<int:organisation_id>/reinstate")
 def reinstate_organisation(district: str, organisation_id: int) -> View:
     """Lift a provider's suspension."""
-    _config, _row, user, org = _org_action(district, organisation_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    try:
-        reinstate(org, user)
-    except AdminError as error:
-        db.session.rollback()
-        return _refused(error)
-    db.session.commit()
-    flash(_("The provider is active again."), "success")
-    return _back(district, org)
+    return _simple_org_action(
+        district, organisation_id, reinstate, _("The provider is active again.")
+    )
 
 
 @bp.post("/<district>/admin/organisations/<int:organisation_id>/invite")
