@@ -77,7 +77,7 @@ def pending(district: str) -> str | tuple[str, int]:
     return _queue(config, row)
 
 
-@bp.post("/<int(max=2147483647):service_id>/approve")
+@bp.post("/<int:service_id>/approve")
 @login_required
 def approve_service(district: str, service_id: int) -> Response:
     """Publish a service waiting for approval."""
@@ -94,7 +94,7 @@ def approve_service(district: str, service_id: int) -> Response:
     return redirect(url_for(".pending", district=district))
 
 
-@bp.post("/<int(max=2147483647):service_id>/send-back")
+@bp.post("/<int:service_id>/send-back")
 @login_required
 def send_back_service(district: str, service_id: int) -> Response | str | tuple[str, int]:
     """Return a service to its provider as a draft, with the reason."""

@@ -154,7 +154,7 @@ def services(district: str) -> str:
     )
 
 
-@bp.get("/<district>/services/<int(max=2147483647):service_id>")
+@bp.get("/<district>/services/<int:service_id>")
 def service(district: str, service_id: int) -> str:
     """A published service: what, who, where, how much, the rules, the hours, the next times."""
     config, row = get_district_or_404(district)

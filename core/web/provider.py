@@ -373,7 +373,7 @@ def new_service(district: str, org_slug: str) -> str | Response | tuple[str, int
     return (html, status) if status != 200 else html
 
 
-@bp.route("/services/<int(max=2147483647):service_id>/edit", methods=["GET", "POST"])
+@bp.route("/services/<int:service_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_service(district: str, service_id: int) -> str | Response | tuple[str, int]:
     """Change a service's description, price and booking rules."""
@@ -430,7 +430,7 @@ def _schedule_page(
     return (html, status) if status != 200 else html
 
 
-@bp.get("/services/<int(max=2147483647):service_id>/schedule")
+@bp.get("/services/<int:service_id>/schedule")
 @login_required
 def schedule(district: str, service_id: int) -> str | tuple[str, int]:
     """The opening hours and closures of a service."""
@@ -438,7 +438,7 @@ def schedule(district: str, service_id: int) -> str | tuple[str, int]:
     return _schedule_page(config, service)
 
 
-@bp.post("/services/<int(max=2147483647):service_id>/hours")
+@bp.post("/services/<int:service_id>/hours")
 @login_required
 def add_hours(district: str, service_id: int) -> str | Response | tuple[str, int]:
     """Add a weekly opening."""
@@ -468,7 +468,7 @@ def add_hours(district: str, service_id: int) -> str | Response | tuple[str, int
     return _schedule_page(config, service, rule_form=form, status=422)
 
 
-@bp.post("/services/<int(max=2147483647):service_id>/hours/<int(max=2147483647):rule_id>/delete")
+@bp.post("/services/<int:service_id>/hours/<int:rule_id>/delete")
 @login_required
 def delete_hours(district: str, service_id: int, rule_id: int) -> Response:
     """Remove a weekly opening."""
@@ -481,7 +481,7 @@ def delete_hours(district: str, service_id: int, rule_id: int) -> Response:
     return redirect(url_for(".schedule", district=district, service_id=service.id))
 
 
-@bp.post("/services/<int(max=2147483647):service_id>/closures")
+@bp.post("/services/<int:service_id>/closures")
 @login_required
 def add_closure_day(district: str, service_id: int) -> str | Response | tuple[str, int]:
     """Close the service on a day."""
@@ -508,9 +508,7 @@ def add_closure_day(district: str, service_id: int) -> str | Response | tuple[st
     return _schedule_page(config, service, closure_form=form, status=422)
 
 
-@bp.post(
-    "/services/<int(max=2147483647):service_id>/closures/<int(max=2147483647):closure_id>/delete"
-)
+@bp.post("/services/<int:service_id>/closures/<int:closure_id>/delete")
 @login_required
 def delete_closure(district: str, service_id: int, closure_id: int) -> Response:
     """Reopen the service on a closed day."""
@@ -523,7 +521,7 @@ def delete_closure(district: str, service_id: int, closure_id: int) -> Response:
     return redirect(url_for(".schedule", district=district, service_id=service.id))
 
 
-@bp.post("/services/<int(max=2147483647):service_id>/publish")
+@bp.post("/services/<int:service_id>/publish")
 @login_required
 def publish_service(district: str, service_id: int) -> Response:
     """Publish the service, or send it to the district for approval."""
@@ -543,7 +541,7 @@ def publish_service(district: str, service_id: int) -> Response:
     return redirect(url_for(".dashboard", district=district))
 
 
-@bp.post("/services/<int(max=2147483647):service_id>/withdraw")
+@bp.post("/services/<int:service_id>/withdraw")
 @login_required
 def withdraw_service(district: str, service_id: int) -> Response:
     """Take the service out of the catalogue."""
