@@ -49,6 +49,13 @@ def _port(value: str) -> int:
     return port
 
 
+def _seconds(value: str) -> int:
+    seconds = int(value.strip())
+    if not 0 <= seconds <= 3600:
+        raise ValueError("expected a number of seconds between 0 and 3600")
+    return seconds
+
+
 def _list(value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
@@ -219,6 +226,13 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "CONCILIA_RATELIMIT_ENABLED", "RATELIMIT_ENABLED", _bool, True, "Turn rate limits on or off"
+    ),
+    Setting(
+        "CONCILIA_PUBLIC_CACHE_SECONDS",
+        "CONCILIA_PUBLIC_CACHE_SECONDS",
+        _seconds,
+        10,
+        "How long a public catalogue page is reused for visitors not logged in (0: off)",
     ),
 )
 

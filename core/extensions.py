@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from babel.support import NullTranslations
 from flask import current_app
-from flask_babel import Babel, Domain
+from flask_babel import Babel, Domain, get_locale
+from flask_babel import _get_current_context as babel_context  # where Flask-Babel keeps state
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -40,6 +42,23 @@ class AppScopedDomain(Domain):
     def get_translations_cache(self, ctx: Any) -> dict[Any, Any]:
         """The cache of the current app."""
         return current_app.extensions.setdefault("concilia_translations", {})
+
+    def get_translations(self) -> NullTranslations:
+        """The catalog of the active locale, looked up once per context and locale.
+
+        Every ``gettext`` (and every lazy string shown) asks for it; Flask-Babel would resolve
+        the app, the locale's name and the cache each time.
+        """
+        ctx = babel_context()
+        if ctx is None:
+            return super().get_translations()
+        locale = getattr(ctx, "babel_locale", None) or get_locale()
+        memo = getattr(ctx, "concilia_translations", None)
+        if memo is not None and memo[0] is locale:
+            return memo[1]
+        translations = super().get_translations()
+        ctx.concilia_translations = (locale, translations)
+        return translations
 
 
 class ConciliaBabel(Babel):

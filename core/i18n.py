@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from flask import current_app, g, has_request_context, request
-from flask_babel import format_currency, get_locale
+from babel import Locale
+from babel.numbers import format_currency as babel_format_currency
+from babel.support import NullTranslations
+from flask import Flask, current_app, g, has_request_context, request
+from flask_babel import _get_current_context as babel_context  # where Flask-Babel keeps state
+from flask_babel import get_locale, get_translations
 from flask_login import current_user
 
 SUPPORTED_LOCALES = ("it", "en")
@@ -48,16 +54,70 @@ def select_timezone() -> str:
     return current_app.config["BABEL_DEFAULT_TIMEZONE"]
 
 
+@dataclass(frozen=True)
+class _LocaleMemo:
+    """What a request has already worked out about its locale."""
+
+    locale: Locale | None
+    code: str
+    translations: NullTranslations
+
+
+def _locale_memo() -> _LocaleMemo:
+    """The current request's locale, code and catalog, worked out once per locale.
+
+    A page calls ``_()`` and ``locale_code()`` hundreds of times; Flask-Babel resolves the app,
+    the domain, the locale and the catalog cache on every call. The memo lives on the request
+    context beside Flask-Babel's own (the app context's ``g``) and is keyed by the locale
+    object itself, so ``force_locale`` (e-mails written in
+    the recipient's language) gets its own.
+    """
+    ctx = babel_context()
+    if ctx is None:
+        return _LocaleMemo(None, "it", NullTranslations())
+    locale = getattr(ctx, "babel_locale", None) or get_locale()
+    memo = getattr(ctx, "concilia_locale_memo", None)
+    if memo is None or memo.locale is not locale:
+        memo = _LocaleMemo(locale, str(locale or "it")[:2], get_translations())
+        ctx.concilia_locale_memo = memo
+    return memo
+
+
 def locale_code() -> str:
     """The active locale as a two-letter code (``it`` or ``en``)."""
-    return str(get_locale() or "it")[:2]
+    return _locale_memo().code
+
+
+def current_translations() -> NullTranslations:
+    """The active locale's message catalog (the same object Flask-Babel would return)."""
+    return _locale_memo().translations
+
+
+def install_template_gettext(app: Flask) -> None:
+    """Give templates ``_``/``ngettext`` that look the catalog up once per request."""
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: current_translations().ugettext(s),
+        ngettext=lambda s, p, n: current_translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: current_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: current_translations().unpgettext(c, s, p, n),
+    )
+
+
+@lru_cache(maxsize=4096)
+def _format_euros(cents: int, locale: str) -> str:
+    return babel_format_currency(cents / 100, "EUR", locale=locale)
 
 
 def money(cents: int | None) -> str:
-    """Format an amount in euro cents for the active locale (``€ 12,50`` / ``€12.50``)."""
+    """Format an amount in euro cents for the active locale (``€ 12,50`` / ``€12.50``).
+
+    Prices repeat across a page and across requests, so the formatted text is memoised per
+    amount and locale.
+    """
     if cents is None:
         return ""
-    return format_currency(cents / 100, "EUR")
+    return _format_euros(int(cents), locale_code())
 
 
 def to_local(moment: datetime, zone: str) -> datetime:

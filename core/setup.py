@@ -162,7 +162,7 @@ def configure_plugins(app: Flask) -> None:
 
 def configure_i18n(app: Flask) -> None:
     """Flask-Babel with the core catalogs plus every plugin's ``translation_dirs()``."""
-    from core.i18n import select_locale, select_timezone
+    from core.i18n import install_template_gettext, select_locale, select_timezone
 
     host = app.extensions["concilia"]
     dirs = [str(CORE_TRANSLATIONS)]
@@ -170,6 +170,7 @@ def configure_i18n(app: Flask) -> None:
         dirs.extend(str(d) for d in plugin_dirs)
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(dirs)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    install_template_gettext(app)
 
 
 def configure_blueprints(app: Flask) -> None:
@@ -188,10 +189,12 @@ def configure_blueprints(app: Flask) -> None:
 
 
 def configure_templates(app: Flask) -> None:
-    """Jinja globals and filters: template hooks, money, local times, the current district."""
+    """Jinja globals and filters, and the cache of public pages for anonymous visitors."""
+    from core.web.page_cache import install_page_cache
     from core.web.templating import install_template_helpers
 
     install_template_helpers(app)
+    install_page_cache(app)
 
 
 def configure_security(app: Flask) -> None:

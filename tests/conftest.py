@@ -42,6 +42,8 @@ def base_config(url: str, instance: Path) -> dict[str, Any]:
         "CONCILIA_ENV": "testing",
         "CONCILIA_MAIL_MODE": "outbox",
         "RATELIMIT_ENABLED": False,
+        # Tests change data and read the pages at once; the cache has its own tests.
+        "CONCILIA_PUBLIC_CACHE_SECONDS": 0,
         "INSTANCE_PATH": str(instance),
         "CONCILIA_EXTRA_PLUGINS": list(TEST_PLUGINS),
     }

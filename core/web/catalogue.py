@@ -33,6 +33,7 @@ from core.extensions import db
 from core.i18n import locale_code
 from core.plugins.types import Category
 from core.tenancy import current_district_config, get_district_or_404
+from core.web.page_cache import public_page
 from core.web.templating import endpoint_url
 
 bp = Blueprint("catalogue", __name__)
@@ -94,6 +95,7 @@ def district_nav_links() -> list[tuple[str, str, bool]]:
 
 
 @bp.get("/<district:district>/", strict_slashes=False)
+@public_page
 def district_home(district: str) -> str:
     """A district's home: its areas with how many services each offers, and a search box."""
     config, row = get_district_or_404(district)
@@ -120,6 +122,7 @@ def branding_css(district: str) -> Response:
 
 
 @bp.get("/<district>/services")
+@public_page
 def services(district: str) -> str:
     """The catalogue: published services of the district, filtered and paginated."""
     config, row = get_district_or_404(district)
@@ -155,6 +158,7 @@ def services(district: str) -> str:
 
 
 @bp.get("/<district>/services/<int:service_id>")
+@public_page
 def service(district: str, service_id: int) -> str:
     """A published service: what, who, where, how much, the rules, the hours, the next times."""
     config, row = get_district_or_404(district)
@@ -175,6 +179,7 @@ def service(district: str, service_id: int) -> str:
 
 
 @bp.get("/<district>/providers/<slug>")
+@public_page
 def provider(district: str, slug: str) -> str:
     """A provider's page: who they are and their published services."""
     config, row = get_district_or_404(district)

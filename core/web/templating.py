@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime, tzinfo
+from functools import lru_cache
 from typing import Any
 
-from flask import Flask, current_app, url_for
-from flask_babel import format_date, format_datetime, format_time
+from babel import dates
+from flask import Flask, current_app, request, url_for
+from flask_babel import get_timezone
 from flask_login import current_user
 from markupsafe import Markup, escape
 
@@ -23,19 +25,55 @@ def run_hook(name: str, **context: Any) -> Markup:
     )
 
 
+@lru_cache(maxsize=8192)
+def _format_moment(kind: str, moment: date, fmt: str, locale: str, zone: tzinfo) -> str:
+    """Babel's formatting of ``moment`` in ``zone``; memoised, since slot times repeat.
+
+    A plain date (no time) is a day of the calendar: it is formatted as it is.
+    """
+    if kind == "date":
+        if isinstance(moment, datetime):  # naive means UTC, as in Flask-Babel
+            aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+            moment = aware.astimezone(zone)
+        return dates.format_date(moment, fmt, locale=locale)
+    formatter = dates.format_time if kind == "time" else dates.format_datetime
+    return formatter(moment, fmt, tzinfo=zone, locale=locale)
+
+
+def _local(kind: str, moment: date | None, fmt: str) -> str:
+    if moment is None:
+        return ""
+    return _format_moment(kind, moment, fmt, locale_code(), get_timezone())
+
+
 def local_datetime(moment: datetime | None, fmt: str = "medium") -> str:
     """Format an aware datetime in the request's zone and locale."""
-    return "" if moment is None else format_datetime(moment, fmt)
+    return _local("datetime", moment, fmt)
 
 
-def local_date(moment: datetime | None, fmt: str = "full") -> str:
-    """Format the local date of an aware datetime."""
-    return "" if moment is None else format_date(moment, fmt)
+def local_date(moment: date | None, fmt: str = "full") -> str:
+    """Format the local date of an aware datetime (or a plain date)."""
+    return _local("date", moment, fmt)
 
 
 def local_time(moment: datetime | None, fmt: str = "short") -> str:
     """Format the local time of an aware datetime."""
-    return "" if moment is None else format_time(moment, fmt)
+    return _local("time", moment, fmt)
+
+
+ICON_SPRITE = "vendor/bootstrap-italia/svg/sprites.svg"
+
+
+def icon(name: str, classes: str = "icon-sm") -> Markup:
+    """An icon of Bootstrap Italia's sprite, hidden from screen readers (decorative)."""
+    sprites = current_app.extensions.setdefault("concilia_icon_sprite", {})
+    root = request.script_root
+    href = sprites.get(root)
+    if href is None:
+        href = sprites[root] = url_for("static", filename=ICON_SPRITE)
+    return Markup(
+        '<svg class="icon {}" aria-hidden="true" focusable="false"><use href="{}#{}"></use></svg>'
+    ).format(classes, href, name)
 
 
 def district_areas(config: Any) -> list[Any]:
@@ -58,6 +96,7 @@ def install_template_helpers(app: Flask) -> None:
     """Make the helpers available to every template."""
     app.jinja_env.globals.update(
         run_hook=run_hook,
+        icon=icon,
         endpoint_url=endpoint_url,
         locale_code=locale_code,
         supported_locales=SUPPORTED_LOCALES,
