@@ -6,8 +6,7 @@ from typing import Any
 
 from babel.support import NullTranslations
 from flask import current_app
-from flask_babel import Babel, Domain, get_locale
-from flask_babel import _get_current_context as babel_context  # where Flask-Babel keeps state
+from flask_babel import Babel, Domain
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -47,18 +46,11 @@ class AppScopedDomain(Domain):
         """The catalog of the active locale, looked up once per context and locale.
 
         Every ``gettext`` (and every lazy string shown) asks for it; Flask-Babel would resolve
-        the app, the locale's name and the cache each time.
+        the app, the locale's name and the cache each time (see :mod:`core.i18n`).
         """
-        ctx = babel_context()
-        if ctx is None:
-            return super().get_translations()
-        locale = getattr(ctx, "babel_locale", None) or get_locale()
-        memo = getattr(ctx, "concilia_translations", None)
-        if memo is not None and memo[0] is locale:
-            return memo[1]
-        translations = super().get_translations()
-        ctx.concilia_translations = (locale, translations)
-        return translations
+        from core.i18n import current_translations
+
+        return current_translations()
 
 
 class ConciliaBabel(Babel):

@@ -11,8 +11,9 @@ from babel import Locale
 from babel.numbers import format_currency as babel_format_currency
 from babel.support import NullTranslations
 from flask import Flask, current_app, g, has_request_context, request
+from flask.globals import _cv_app
+from flask_babel import Domain, get_domain, get_locale
 from flask_babel import _get_current_context as babel_context  # where Flask-Babel keeps state
-from flask_babel import get_locale, get_translations
 from flask_login import current_user
 
 SUPPORTED_LOCALES = ("it", "en")
@@ -72,13 +73,15 @@ def _locale_memo() -> _LocaleMemo:
     object itself, so ``force_locale`` (e-mails written in
     the recipient's language) gets its own.
     """
-    ctx = babel_context()
-    if ctx is None:
+    app_ctx = _cv_app.get(None)  # read directly: this runs hundreds of times per page
+    if app_ctx is None:
         return _LocaleMemo(None, "it", NullTranslations())
+    ctx = app_ctx.g.__dict__.get("_flask_babel") or babel_context()
     locale = getattr(ctx, "babel_locale", None) or get_locale()
     memo = getattr(ctx, "concilia_locale_memo", None)
     if memo is None or memo.locale is not locale:
-        memo = _LocaleMemo(locale, str(locale or "it")[:2], get_translations())
+        domain = get_domain()  # Flask-Babel's own lookup, not the memoised override
+        memo = _LocaleMemo(locale, str(locale or "it")[:2], Domain.get_translations(domain))
         ctx.concilia_locale_memo = memo
     return memo
 
@@ -91,6 +94,12 @@ def locale_code() -> str:
 def current_translations() -> NullTranslations:
     """The active locale's message catalog (the same object Flask-Babel would return)."""
     return _locale_memo().translations
+
+
+def gettext(string: str, **variables: object) -> str:
+    """``flask_babel.gettext`` through the per-request catalog (for code run many times a page)."""
+    text = current_translations().ugettext(string)
+    return text % variables if variables else text
 
 
 def install_template_gettext(app: Flask) -> None:

@@ -64,16 +64,22 @@ def local_time(moment: datetime | None, fmt: str = "short") -> str:
 ICON_SPRITE = "vendor/bootstrap-italia/svg/sprites.svg"
 
 
+@lru_cache(maxsize=1024)
+def _icon_markup(name: str, classes: str, sprite: str) -> Markup:
+    return Markup(
+        f'<svg class="icon {escape(classes)}" aria-hidden="true" focusable="false">'
+        f'<use href="{escape(sprite)}#{escape(name)}"></use></svg>'
+    )
+
+
 def icon(name: str, classes: str = "icon-sm") -> Markup:
     """An icon of Bootstrap Italia's sprite, hidden from screen readers (decorative)."""
     sprites = current_app.extensions.setdefault("concilia_icon_sprite", {})
     root = request.script_root
-    href = sprites.get(root)
-    if href is None:
-        href = sprites[root] = url_for("static", filename=ICON_SPRITE)
-    return Markup(
-        '<svg class="icon {}" aria-hidden="true" focusable="false"><use href="{}#{}"></use></svg>'
-    ).format(classes, href, name)
+    sprite = sprites.get(root)
+    if sprite is None:
+        sprite = sprites[root] = url_for("static", filename=ICON_SPRITE)
+    return _icon_markup(str(name), str(classes), sprite)
 
 
 def district_areas(config: Any) -> list[Any]:
@@ -94,6 +100,9 @@ def endpoint_url(endpoint: str, **values: Any) -> str:
 
 def install_template_helpers(app: Flask) -> None:
     """Make the helpers available to every template."""
+    from core.web.service_markup import install_service_markup
+
+    install_service_markup(app)
     app.jinja_env.globals.update(
         run_hook=run_hook,
         icon=icon,
