@@ -57,7 +57,7 @@ def booking_cells(session: Session, district: District, period: Period) -> list[
         Booking.rating,
     ]
     rows = session.execute(
-        select(*keys, month, func.count(Booking.id), func.sum(Booking.seats))
+        select(*keys, month, func.count(), func.sum(Booking.seats))
         .select_from(Booking)
         .join(Slot, Slot.id == Booking.slot_id)
         .join(Service, Service.id == Booking.service_id)

@@ -202,7 +202,7 @@ def waitlist_demand(session: Session, district: District, period: Period) -> Tab
     """People waiting for a seat (waiting list and open offers), by area."""
     rows = session.execute(
         _bookings_in(district, period)
-        .add_columns(Service.category, func.count(Booking.id), func.count(func.distinct(Slot.id)))
+        .add_columns(Service.category, func.count(), func.count(func.distinct(Slot.id)))
         .where(Booking.status.in_(WAITING_STATES))
         .group_by(Service.category)
         .order_by(Service.category)
@@ -219,7 +219,7 @@ def waitlist_demand(session: Session, district: District, period: Period) -> Tab
 def top_services(session: Session, district: District, period: Period, locale: str = "it") -> Table:
     """The most booked services of the period."""
     title = Service.title_en if locale == "en" else Service.title_it
-    count = func.count(Booking.id).label("n")
+    count = func.count().label("n")
     top = (
         _bookings_in(district, period)
         .add_columns(Booking.service_id.label("service"), count)
