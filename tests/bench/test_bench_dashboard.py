@@ -208,3 +208,10 @@ def test_dashboard_statements_do_not_grow_with_the_data(tiny: str, tmp_path: Pat
     small_count = _report_statements(tiny)
     assert small_count == _report_statements(f"sqlite:///{bigger}")
     assert small_count <= 6 + 5  # the six figure statements, the district, the admin's session
+
+
+def test_run_times_the_baseline_statements(tiny: str) -> None:
+    """``bench/run.py`` times exactly the baseline's statements (they run on the data)."""
+    from bench.run import time_dashboard_sql
+
+    assert time_dashboard_sql(tiny, repeat=2) > 0
