@@ -215,3 +215,13 @@ def test_run_times_the_baseline_statements(tiny: str) -> None:
     from bench.run import time_dashboard_sql
 
     assert time_dashboard_sql(tiny, repeat=2) > 0
+
+
+def test_dashboard_tool_compares_page_and_sql(tiny: str, capsys: pytest.CaptureFixture) -> None:
+    """``bench/dashboard.py`` times both sides and counts the page's statements."""
+    from bench import dashboard
+
+    assert dashboard.main(["--url", tiny, "--repeat", "2"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"reports page: [\d.]+ ms wall, [\d.]+ ms CPU, \d+ statements", out)
+    assert re.search(r"hand-written SQL: [\d.]+ ms \| ratio [\d.]+", out)
