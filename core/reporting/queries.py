@@ -31,7 +31,6 @@ from core.reporting.cells import utilisation as utilisation_by_area
 from core.reporting.period import Period
 from core.reporting.tables import Table
 
-__all__ = ["TAKEN_STATES", "WAITING_STATES", "Period", "Table"]
 TOP_LIMIT = 10
 
 
