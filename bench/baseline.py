@@ -13,7 +13,8 @@ Routes (all under the measured district):
 * ``GET /<district>/services/<id>`` — a service, its provider, opening hours, next 5 free slots;
 * ``POST /<district>/book`` (``slot_id``, ``user_id``) — one conditional UPDATE, one INSERT;
 * ``GET /me/bookings?user_id=`` — every booking of a person with its slot and service;
-* ``GET /<district>/dashboard`` — the report aggregates as hand-written GROUP BY statements.
+* ``GET /<district>/dashboard`` — the reports page's figures (its default period) as hand-written
+  GROUP BY statements, one per figure or group of figures, as the platform computes them.
 """
 
 from __future__ import annotations
@@ -21,10 +22,11 @@ from __future__ import annotations
 import os
 import secrets
 import sqlite3
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
+from zoneinfo import ZoneInfo
 
 from flask import Flask, abort, g, render_template, request
 
@@ -233,33 +235,132 @@ def create_app(url: str | None = None) -> Flask:
 
     @app.get("/<district>/dashboard")
     def dashboard(district: str) -> str:
-        """The district's report figures as hand-written aggregates over every booking."""
-        did = district_id(district)
-        tables = {name: database.all(text, did) for name, text in DASHBOARD_SQL.items()}
+        """The district's report figures (the reports page's default period), hand-written."""
+        row = database.one("SELECT id, timezone FROM district WHERE slug = ?", district)
+        if row is None:
+            abort(404)
+        start, end = dashboard_period(row[1])
+        tables = dashboard_figures(database, int(row[0]), start, end, row[1])
         return render_template("dashboard.html", tables=tables)
 
     return app
 
 
-# The dashboard's figures, hand-written (compared with the platform's reports page when present).
+# The dashboard's figures, hand-written: the same figures, filters and states as the platform's
+# reports page (``core/reporting``), in as many grouped statements. Every booking statement takes
+# the district's bookings whose slot starts in the period (``BOOKINGS_IN`` with the district id
+# and the period's first and last UTC instants); months are the district's local months, a CASE
+# over the instants where they begin (``{month}``, see ``month_case``), numbered from 0.
+TAKEN = "('pending', 'confirmed', 'attended', 'no_show')"
+BOOKINGS_IN = (
+    "FROM booking b JOIN slot sl ON sl.id = b.slot_id JOIN service s ON s.id = b.service_id "
+    "WHERE s.district_id = ? AND sl.starts_at >= ? AND sl.starts_at < ? "
+)
 DASHBOARD_SQL = {
-    "bookings by area": (
-        "SELECT s.category, b.status, count(*) FROM booking b JOIN service s "
-        "ON s.id = b.service_id WHERE s.district_id = ? GROUP BY s.category, b.status"
+    "beneficiaries": (
+        "SELECT beneficiary_class, status, count(*) FROM beneficiary_declaration "
+        "WHERE district_id = ? AND created_at < ? GROUP BY beneficiary_class, status"
     ),
-    "utilisation": (
-        "SELECT s.category, sum(sl.capacity), sum(sl.taken) FROM slot sl JOIN service s "
-        "ON s.id = sl.service_id WHERE s.district_id = ? AND NOT sl.cancelled GROUP BY s.category"
+    # bookings by area and month, utilisation (seats taken), cancellations, ratings
+    "booking cells": (
+        "SELECT s.category, b.status, b.cancelled_by, sl.cancelled, b.rating, {month}, "
+        f"count(*), sum(b.seats) {BOOKINGS_IN}GROUP BY 1, 2, 3, 4, 5, 6"
+    ),
+    "seats offered": (
+        "SELECT s.category, sum(sl.capacity) FROM slot sl JOIN service s ON s.id = sl.service_id "
+        "WHERE s.district_id = ? AND sl.starts_at >= ? AND sl.starts_at < ? AND NOT sl.cancelled "
+        "GROUP BY s.category"
+    ),
+    "waitlist": (
+        f"SELECT s.category, count(*), count(DISTINCT sl.id) {BOOKINGS_IN}"
+        "AND b.status IN ('waitlisted', 'offered') GROUP BY s.category ORDER BY s.category"
     ),
     "top services": (
-        "SELECT s.id, s.title_it, count(*) AS n FROM booking b JOIN service s "
-        "ON s.id = b.service_id WHERE s.district_id = ? AND b.status IN "
-        "('pending', 'confirmed', 'attended', 'no_show') GROUP BY s.id, s.title_it "
-        "ORDER BY n DESC LIMIT 10"
+        "SELECT s.title_it, o.name, s.category, t.n FROM (SELECT b.service_id, count(*) AS n "
+        f"{BOOKINGS_IN}AND b.status IN {TAKEN} GROUP BY b.service_id "
+        "ORDER BY n DESC, b.service_id LIMIT 10) t JOIN service s ON s.id = t.service_id "
+        "JOIN organisation o ON o.id = s.organisation_id ORDER BY t.n DESC, t.service_id"
     ),
     "providers": (
-        "SELECT o.name, count(b.id), sum(CASE WHEN b.status = 'attended' THEN 1 ELSE 0 END) "
-        "FROM organisation o JOIN service s ON s.organisation_id = o.id "
-        "JOIN booking b ON b.service_id = s.id WHERE o.district_id = ? GROUP BY o.id, o.name"
+        "SELECT o.name, o.status, coalesce(p.n, 0), coalesce(a.booked, 0), "
+        "coalesce(a.attended, 0), coalesce(a.cancelled, 0) FROM organisation o "
+        "LEFT JOIN (SELECT organisation_id, count(*) AS n FROM service WHERE district_id = ? "
+        "AND status = 'published' GROUP BY organisation_id) p ON p.organisation_id = o.id "
+        "LEFT JOIN (SELECT s.organisation_id, "
+        f"sum(CASE WHEN b.status IN {TAKEN} THEN 1 ELSE 0 END) AS booked, "
+        "sum(CASE WHEN b.status = 'attended' THEN 1 ELSE 0 END) AS attended, "
+        "sum(CASE WHEN b.status = 'cancelled' AND b.cancelled_by = 'provider' THEN 1 ELSE 0 END) "
+        f"AS cancelled {BOOKINGS_IN}GROUP BY s.organisation_id) a ON a.organisation_id = o.id "
+        "WHERE o.district_id = ? AND o.is_provider ORDER BY coalesce(a.booked, 0) DESC, o.name"
     ),
 }
+#: The reports page's default period: from 180 days ago to 30 days ahead (local days).
+DASHBOARD_DAYS = (180, 30)
+
+
+def dashboard_period(zone: str, today: date | None = None) -> tuple[date, date]:
+    """The first and last local day of the reports page's default period."""
+    today = today or datetime.now(ZoneInfo(zone)).date()
+    return today - timedelta(days=DASHBOARD_DAYS[0]), today + timedelta(days=DASHBOARD_DAYS[1])
+
+
+def local_midnight(day: date, zone: str) -> datetime:
+    """The UTC instant local ``day`` begins in ``zone``."""
+    return datetime.combine(day, time(0), tzinfo=ZoneInfo(zone)).astimezone(UTC)
+
+
+def month_starts(start: date, end: date, zone: str) -> list[tuple[str, datetime]]:
+    """Each local month the days touch (``YYYY-MM``) with the UTC instant it begins."""
+    months, day = [], start.replace(day=1)
+    while day <= end:
+        months.append((day.strftime("%Y-%m"), local_midnight(day, zone)))
+        day = (day + timedelta(days=32)).replace(day=1)
+    return months
+
+
+def month_case(count: int) -> str:
+    """The month number of ``sl.starts_at`` given the ``count - 1`` later month starts."""
+    if count <= 1:
+        return "0"
+    whens = " ".join(f"WHEN sl.starts_at < ? THEN {i}" for i in range(count - 1))
+    return f"CASE {whens} ELSE {count - 1} END"
+
+
+def dashboard_statements(
+    database: Database, district: int, start: date, end: date, zone: str
+) -> dict[str, tuple[str, list[Any]]]:
+    """Each figure's statement and parameters for the local days ``start`` to ``end``."""
+    months = month_starts(start, end, zone)
+    since, until = (
+        database.when(local_midnight(start, zone)),
+        database.when(local_midnight(end + timedelta(days=1), zone)),
+    )
+    period = [district, since, until]
+    cells = DASHBOARD_SQL["booking cells"].replace("{month}", month_case(len(months)))
+    if len(months) == 1:  # a constant month: not a column to group by
+        cells = cells.replace("GROUP BY 1, 2, 3, 4, 5, 6", "GROUP BY 1, 2, 3, 4, 5")
+    return {
+        "beneficiaries": (DASHBOARD_SQL["beneficiaries"], [district, until]),
+        "booking cells": (cells, [database.when(m) for _label, m in months[1:]] + period),
+        "seats offered": (DASHBOARD_SQL["seats offered"], period),
+        "waitlist": (DASHBOARD_SQL["waitlist"], period),
+        "top services": (DASHBOARD_SQL["top services"], period),
+        "providers": (DASHBOARD_SQL["providers"], [district, *period, district]),
+    }
+
+
+def dashboard_figures(
+    database: Database, district: int, start: date, end: date, zone: str
+) -> dict[str, list[tuple[Any, ...]]]:
+    """Each figure's rows (booking cells with their month as ``YYYY-MM``)."""
+    labels = [label for label, _start in month_starts(start, end, zone)]
+    figures = {
+        name: database.all(text, *params)
+        for name, (text, params) in dashboard_statements(
+            database, district, start, end, zone
+        ).items()
+    }
+    figures["booking cells"] = [
+        (*row[:5], labels[int(row[5])], *row[6:]) for row in figures["booking cells"]
+    ]
+    return figures

@@ -494,24 +494,25 @@ def contention_counts(app_url: str, service_id: int) -> tuple[int, int, int]:
 
 
 def time_dashboard_sql(app_url: str, repeat: int = 5) -> float:
-    """Median seconds of the hand-written dashboard aggregates, run in-process."""
-    from bench.baseline import DASHBOARD_SQL
+    """Median seconds of the hand-written dashboard statements alone, run in-process.
 
-    engine = sa.create_engine(app_url)
+    The same statements, period (the reports page's default) and connection kind as the
+    baseline's ``/<district>/dashboard``, without the web layer.
+    """
+    from bench.baseline import Database, dashboard_period, dashboard_statements
+
+    database = Database(app_url)
+    row = database.one("SELECT id, timezone FROM district WHERE slug = ?", DISTRICT)
+    assert row is not None, DISTRICT
+    start, end = dashboard_period(row[1])
+    statements = dashboard_statements(database, int(row[0]), start, end, row[1])
     timings = []
-    with engine.connect() as conn:
-        did = conn.execute(
-            sa.text("SELECT id FROM district WHERE slug = :d"), {"d": DISTRICT}
-        ).scalar_one()
-        for _ in range(repeat):
-            t0 = time.perf_counter()
-            for text in DASHBOARD_SQL.values():
-                conn.exec_driver_sql(
-                    text.replace("?", "%(d)s") if engine.dialect.name == "postgresql" else text,
-                    {"d": did} if engine.dialect.name == "postgresql" else (did,),
-                ).all()
-            timings.append(time.perf_counter() - t0)
-    engine.dispose()
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        for text, params in statements.values():
+            database.all(text, *params)
+        timings.append(time.perf_counter() - t0)
+    database.connect().close()
     return statistics.median(timings)
 
 

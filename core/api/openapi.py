@@ -352,6 +352,8 @@ SCHEMAS: dict[str, Any] = {
             },
             "by_area_month": {
                 "type": "array",
+                "description": "Bookings in every state by area and local month (YYYY-MM in "
+                "the district's time zone) of the slot's start.",
                 "items": {
                     "type": "object",
                     "required": ["area", "month", "bookings", "cancellations", "no_shows"],
@@ -367,6 +369,9 @@ SCHEMAS: dict[str, Any] = {
             },
             "utilisation": {
                 "type": "array",
+                "description": "Per area: seats offered by slots not cancelled (`capacity`), "
+                "seats of the bookings that took them (`taken`: pending, confirmed, attended, "
+                "no-show) and `taken / capacity`.",
                 "items": {
                     "type": "object",
                     "required": ["area", "capacity", "taken", "rate"],

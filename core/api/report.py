@@ -1,8 +1,8 @@
 """The district's figures for ``GET /api/v1/districts/{district}/report``.
 
-A small adapter computed from the models: bookings by area and month, seat utilisation,
-cancellations and no-shows. Once ``core.reporting`` (being built alongside) is merged,
-:func:`district_report` will delegate to it and keep this JSON shape.
+The JSON form of the figures :mod:`core.reporting` computes for the dashboard: the same cells
+(:func:`core.reporting.cells.booking_cells`) and seats offered, so the API and the reports page
+give the same numbers for the same period. Two statements.
 """
 
 from __future__ import annotations
@@ -10,46 +10,31 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.catalogue.queries import day_bounds
-from core.models import Booking, District, Service, Slot
+from core.models import District
+from core.reporting.cells import booking_cells, seats_offered, utilisation
+from core.reporting.period import Period
 
 
 def district_report(session: Session, district: District, start: date, end: date) -> dict[str, Any]:
     """Figures of the bookings whose slot starts between local days ``start`` and ``end``.
 
-    Returns ``totals`` (bookings, by status, cancellations, no-shows, attended),
-    ``by_area_month`` (per area and local month) and ``utilisation`` (seats taken over seats
-    offered by non-cancelled slots, per area). Two queries.
+    Returns ``totals`` (bookings in every state, by status, cancellations, no-shows, attended),
+    ``by_area_month`` (the same per area and local month) and ``utilisation`` (seats taken by
+    bookings over seats offered by slots not cancelled, per area: the dashboard's figure).
     """
-    zone = ZoneInfo(district.timezone)
-    lower, _end = day_bounds(start, district.timezone)
-    _start, upper = day_bounds(end, district.timezone)
-    in_range = (Slot.starts_at >= lower, Slot.starts_at < upper, Service.district_id == district.id)
-    rows = session.execute(
-        select(Service.category, Slot.starts_at, Booking.status)
-        .join(Slot, Slot.id == Booking.slot_id)
-        .join(Service, Service.id == Booking.service_id)
-        .where(*in_range)
-    ).all()
+    period = Period(start, end, district.timezone)
+    cells = booking_cells(session, district, period)
     statuses: Counter[str] = Counter()
-    cells: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
-    for category, starts_at, status in rows:
-        statuses[status] += 1
-        month = starts_at.astimezone(zone).strftime("%Y-%m")
-        cells[(category, month)]["bookings"] += 1
-        cells[(category, month)][status] += 1
-    seats = session.execute(
-        select(Service.category, func.sum(Slot.capacity), func.sum(Slot.taken))
-        .join(Service, Service.id == Slot.service_id)
-        .where(*in_range, Slot.cancelled.is_(False))
-        .group_by(Service.category)
-        .order_by(Service.category)
-    ).all()
+    by_area_month: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    for cell in cells:
+        statuses[cell.status] += cell.bookings
+        counts = by_area_month[(cell.category, cell.month)]
+        counts["bookings"] += cell.bookings
+        counts[cell.status] += cell.bookings
+    offered = seats_offered(session, district, period)
     return {
         "district": district.slug,
         "from": start.isoformat(),
@@ -70,15 +55,15 @@ def district_report(session: Session, district: District, start: date, end: date
                 "no_shows": counts["no_show"],
                 "attended": counts["attended"],
             }
-            for (area, month), counts in sorted(cells.items())
+            for (area, month), counts in sorted(by_area_month.items())
         ],
         "utilisation": [
             {
                 "area": area,
-                "capacity": int(capacity or 0),
-                "taken": int(taken or 0),
-                "rate": round(int(taken or 0) / int(capacity), 4) if capacity else 0.0,
+                "capacity": capacity,
+                "taken": taken,
+                "rate": round(taken / capacity, 4) if capacity else 0.0,
             }
-            for area, capacity, taken in seats
+            for area, capacity, taken in utilisation(cells, offered)
         ],
     }

@@ -181,7 +181,15 @@ class Slot(db.Model):
 
     __tablename__ = "slot"
     __table_args__ = (
-        UniqueConstraint("service_id", "starts_at"),
+        # One slot per service and start. On PostgreSQL the index also carries what the reports
+        # sum (seats offered by the district's slots of a period come from the index alone).
+        Index(
+            "uq_slot_service_id",
+            "service_id",
+            "starts_at",
+            unique=True,
+            postgresql_include=["cancelled", "capacity"],
+        ),
         CheckConstraint("taken >= 0 AND taken <= capacity", name="seats_within_capacity"),
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),
         Index("ix_slot_starts_at_service", "starts_at", "service_id"),

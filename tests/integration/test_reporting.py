@@ -18,6 +18,7 @@ from core.reporting.queries import Period
 from tests.support import admin_factories as af
 from tests.support import catalogue_factories as cf
 from tests.support import factories as f
+from tests.support.api import Api, token_for
 from tests.support.auth import login_as
 from tests.support.sql import count_statements
 
@@ -120,7 +121,7 @@ def test_dashboard_page_has_charts_tables_and_csv_links(app, client, dataset) ->
     assert '<title id="chart-bookings-title">Bookings by area and month</title>' in html
     assert '<desc id="chart-utilisation-desc">Test care: 100.0; Test wellness: 83.3</desc>' in html
     assert "<caption>Ratings</caption>" in html and "style=" not in html
-    assert "<th scope=\"row\">Resident worker</th>" in html  # the policy's name, not the slug
+    assert '<th scope="row">Resident worker</th>' in html  # the policy's name, not the slug
     for key in (
         "beneficiaries",
         "bookings",
@@ -180,6 +181,65 @@ def test_open_data_has_aggregates_and_no_personal_data(app, client, dataset) -> 
     assert client.get(f"/{BORGO}/open-data.json?start=bad").status_code == 400
 
 
+def _csv(client: FlaskClient, key: str, query: str = QUERY) -> list[list[str]]:
+    response = client.get(f"/{BORGO}/admin/reports/{key}.csv?{query}", headers=EN)
+    assert response.status_code == 200
+    return list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))[1:]
+
+
+def test_api_report_and_dashboard_give_the_same_numbers(app, client, dataset) -> None:
+    admin = _admin(client)
+    status, body = Api(client, token_for(admin)).get(
+        f"/api/v1/districts/{BORGO}/report?from=2026-01-01&to=2026-03-31"
+    )
+    assert status == 200
+    names = {"test-care": "Test care", "test-wellness": "Test wellness"}
+    assert [
+        [names[u["area"]], str(u["capacity"]), str(u["taken"])] for u in body["utilisation"]
+    ] == [row[:3] for row in _csv(client, "utilisation")]
+    assert [u["rate"] for u in body["utilisation"]] == [1.0, round(5 / 6, 4)]
+    cancellations = _csv(client, "cancellations")
+    totals = body["totals"]
+    assert totals["attended"] == sum(int(row[1]) for row in cancellations) == 3
+    assert totals["no_shows"] == sum(int(row[2]) for row in cancellations) == 1
+    assert totals["cancellations"] == sum(int(r[4]) + int(r[5]) for r in cancellations) == 2
+    served = sum(totals["by_status"].get(s, 0) for s in queries.TAKEN_STATES)
+    assert served == sum(int(row[2]) for row in _csv(client, "bookings")) == 7
+    assert totals["bookings"] == 10 and totals["by_status"]["waitlisted"] == 1
+    assert {(c["area"], c["month"]) for c in body["by_area_month"]} == {
+        ("test-wellness", "2026-01"),
+        ("test-wellness", "2026-02"),
+        ("test-care", "2026-02"),
+    }
+    assert sum(c["bookings"] for c in body["by_area_month"]) == totals["bookings"]
+
+
+def test_months_are_the_districts_local_months(app, client) -> None:
+    """00:30 on 1 February in Rome is still January in UTC: it counts in February, on the page
+    and in the API alike; and a period of February alone leaves January's last evening out."""
+    admin = _admin(client)
+    yoga = cf.published(cf.provider(BORGO, name="Alpha"), title_en="Yoga", category="test-care")
+    first_hour = af.slot_at(yoga, af.utc(2026, 1, 31, 23).replace(minute=30))
+    last_evening = af.slot_at(yoga, af.utc(2026, 1, 31, 22).replace(minute=30))  # 23:30 local
+    af.booking(first_hour, "confirmed")
+    af.booking(last_evening, "confirmed")
+    db.session.commit()
+    assert _csv(client, "bookings") == [
+        ["2026-01", "Test care", "1", "1"],
+        ["2026-02", "Test care", "1", "1"],
+    ]
+    api = Api(client, token_for(admin))
+    _status, body = api.get(f"/api/v1/districts/{BORGO}/report?from=2026-01-01&to=2026-03-31")
+    assert [(c["month"], c["bookings"]) for c in body["by_area_month"]] == [
+        ("2026-01", 1),
+        ("2026-02", 1),
+    ]
+    february = "start=2026-02-01&end=2026-02-28"
+    assert _csv(client, "bookings", february) == [["2026-02", "Test care", "1", "1"]]
+    _status, body = api.get(f"/api/v1/districts/{BORGO}/report?from=2026-02-01&to=2026-02-28")
+    assert body["totals"]["bookings"] == 1
+
+
 def _grow(n: int) -> None:
     org = cf.provider(BORGO, name=f"Grown {n}")
     for i in range(n):
@@ -212,4 +272,4 @@ def test_dashboard_runs_a_constant_number_of_statements(app, client) -> None:
         district = cf.district_row(BORGO)
         with count_statements(db.engine) as figures:
             queries.dashboard(db.session, district, PERIOD)
-    assert figures.count == 8
+    assert figures.count == 6  # cells, seats offered, beneficiaries, waitlist, top, providers

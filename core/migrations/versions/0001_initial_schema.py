@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 13:13:58.050546
+Create Date: 2026-11-23 14:47:55.053631
 
 """
 from alembic import op
@@ -337,11 +337,11 @@ def upgrade():
     sa.CheckConstraint('ends_at > starts_at', name=op.f('ck_slot_ends_after_start')),
     sa.CheckConstraint('taken >= 0 AND taken <= capacity', name=op.f('ck_slot_seats_within_capacity')),
     sa.ForeignKeyConstraint(['service_id'], ['service.id'], name=op.f('fk_slot_service_id_service'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_slot')),
-    sa.UniqueConstraint('service_id', 'starts_at', name=op.f('uq_slot_service_id'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_slot'))
     )
     with op.batch_alter_table('slot', schema=None) as batch_op:
         batch_op.create_index('ix_slot_starts_at_service', ['starts_at', 'service_id'], unique=False)
+        batch_op.create_index('uq_slot_service_id', ['service_id', 'starts_at'], unique=True, postgresql_include=['cancelled', 'capacity'])
 
     op.create_table('webhook_delivery',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -396,9 +396,10 @@ def upgrade():
     sa.UniqueConstraint('public_id', name=op.f('uq_booking_public_id'))
     )
     with op.batch_alter_table('booking', schema=None) as batch_op:
-        batch_op.create_index('ix_booking_service_status', ['service_id', 'status'], unique=False)
+        batch_op.create_index('ix_booking_service_status', ['service_id', 'status', 'slot_id', 'seats', 'cancelled_by', 'rating'], unique=False)
         batch_op.create_index('ix_booking_slot_status', ['slot_id', 'status', 'id'], unique=False)
         batch_op.create_index('ix_booking_user_created', ['user_id', 'created_at'], unique=False)
+        batch_op.create_index('ix_booking_waiting', ['service_id', 'slot_id'], unique=False, sqlite_where=sa.text("status IN ('waitlisted', 'offered')"), postgresql_where=sa.text("status IN ('waitlisted', 'offered')"))
         batch_op.create_index('uq_booking_idempotency', ['user_id', 'idempotency_key'], unique=True)
         batch_op.create_index('uq_booking_live_per_user_slot', ['slot_id', 'user_id'], unique=True, sqlite_where=sa.text("status IN ('pending', 'confirmed', 'waitlisted', 'offered')"), postgresql_where=sa.text("status IN ('pending', 'confirmed', 'waitlisted', 'offered')"))
 
@@ -410,6 +411,7 @@ def downgrade():
     with op.batch_alter_table('booking', schema=None) as batch_op:
         batch_op.drop_index('uq_booking_live_per_user_slot', sqlite_where=sa.text("status IN ('pending', 'confirmed', 'waitlisted', 'offered')"), postgresql_where=sa.text("status IN ('pending', 'confirmed', 'waitlisted', 'offered')"))
         batch_op.drop_index('uq_booking_idempotency')
+        batch_op.drop_index('ix_booking_waiting', sqlite_where=sa.text("status IN ('waitlisted', 'offered')"), postgresql_where=sa.text("status IN ('waitlisted', 'offered')"))
         batch_op.drop_index('ix_booking_user_created')
         batch_op.drop_index('ix_booking_slot_status')
         batch_op.drop_index('ix_booking_service_status')
@@ -421,6 +423,7 @@ def downgrade():
 
     op.drop_table('webhook_delivery')
     with op.batch_alter_table('slot', schema=None) as batch_op:
+        batch_op.drop_index('uq_slot_service_id', postgresql_include=['cancelled', 'capacity'])
         batch_op.drop_index('ix_slot_starts_at_service')
 
     op.drop_table('slot')
