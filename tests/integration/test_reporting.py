@@ -120,7 +120,7 @@ def test_dashboard_page_has_charts_tables_and_csv_links(app, client, dataset) ->
     assert '<title id="chart-bookings-title">Bookings by area and month</title>' in html
     assert '<desc id="chart-utilisation-desc">Test care: 100.0; Test wellness: 83.3</desc>' in html
     assert "<caption>Ratings</caption>" in html and "style=" not in html
-    assert '<th scope="row">Resident worker</th>' in html  # the policy's name, not the slug
+    assert "<th scope=\"row\">Resident worker</th>" in html  # the policy's name, not the slug
     for key in (
         "beneficiaries",
         "bookings",
