@@ -262,11 +262,12 @@ def catalogue_page(
 
     Sorted by title in ``locale`` (accent- and case-insensitive, falling back to the other
     language) then id, so pages are stable. Only the first :data:`MAX_PAGES` pages can be read
-    and at most :data:`MAX_RESULTS` services are counted (``more`` then tells there are others),
-    so no request reads more than ``MAX_RESULTS`` index entries however large the district: the
-    page's ids come in order from an index alone (``ix_service_area_order_<locale>`` or
-    ``ix_service_order_<locale>``), then the 12 services by id. A page past the end shows the
-    last page.
+    and at most :data:`MAX_RESULTS` services are counted (``more`` then tells there are others).
+    The page's ids come in order from an index alone (``ix_service_area_order_<locale>`` or
+    ``ix_service_order_<locale>``), then the 12 services by id: with an area or no filter, a
+    request reads at most ``MAX_RESULTS + 1`` index entries however large the district. The
+    other filters (words, type, price, day, provider) are checked along the same order, so a
+    rare match may read further. A page past the end shows the last page.
     """
     now = now or utcnow()
     conditions = _listed(district.id) + filter_conditions(
