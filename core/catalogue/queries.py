@@ -278,15 +278,17 @@ def catalogue_page(
     total = min(counted, MAX_RESULTS)
     pages = max(1, math.ceil(total / PAGE_SIZE))
     page = min(max(page, 1), pages)
-    ids = list(
-        session.scalars(
-            select(Service.id)
-            .where(*conditions)
-            .order_by(*_title_order(locale))
-            .limit(PAGE_SIZE)
-            .offset((page - 1) * PAGE_SIZE)
+    ids: list[int] = []
+    if counted:  # nothing matched: no second walk along the index
+        ids = list(
+            session.scalars(
+                select(Service.id)
+                .where(*conditions)
+                .order_by(*_title_order(locale))
+                .limit(PAGE_SIZE)
+                .offset((page - 1) * PAGE_SIZE)
+            )
         )
-    )
     found: dict[int, Service] = {}
     if ids:
         found = {
