@@ -9,7 +9,8 @@ and a plain template. ``bench/run.py`` serves it under gunicorn beside the platf
 Routes (all under the measured district):
 
 * ``GET /<district>/`` — published services per area;
-* ``GET /<district>/services?category=&page=`` — one catalogue page (count + 12 services);
+* ``GET /<district>/services?category=&page=`` — one catalogue page (bounded count + 12
+  services, at most 50 pages);
 * ``GET /<district>/services/<id>`` — a service, its provider, opening hours, next 5 free slots;
 * ``POST /<district>/book`` (``slot_id``, ``user_id``) — one conditional UPDATE, one INSERT;
 * ``GET /me/bookings?user_id=`` — every booking of a person with its slot and service;
@@ -117,7 +118,11 @@ class Database:
 
 
 PUBLISHED = "s.district_id = ? AND s.status = 'published' AND o.status = 'active' "
-TITLE_ORDER = "lower(coalesce(nullif(s.title_it, ''), s.title_en)), s.id"
+# The platform's catalogue order (core.catalogue.queries): the stored Italian sort title, then id;
+# at most MAX_PAGES pages, and the count stops at MAX_RESULTS + 1 services.
+TITLE_ORDER = "s.sort_title_it, s.id"
+MAX_PAGES = 50
+MAX_RESULTS = MAX_PAGES * PAGE_SIZE
 
 
 def create_app(url: str | None = None) -> Flask:
@@ -148,18 +153,20 @@ def create_app(url: str | None = None) -> Flask:
 
     @app.get("/<district>/services")
     def services(district: str) -> str:
-        """One catalogue page: the count, then 12 services by title with their providers."""
+        """One catalogue page: the bounded count, then 12 services by title with providers."""
         did = district_id(district)
         category = request.args.get("category", "")
         page = max(1, min(request.args.get("page", 1, type=int) or 1, 10_000))
         where = PUBLISHED + ("AND s.category = ? " if category else "")
         params: list[Any] = [did, category] if category else [did]
         total = database.one(
-            "SELECT count(s.id) FROM service s JOIN organisation o "
-            f"ON o.id = s.organisation_id WHERE {where}",
+            "SELECT count(*) FROM (SELECT s.id FROM service s JOIN organisation o "
+            f"ON o.id = s.organisation_id WHERE {where}LIMIT ?) AS matching",
             *params,
+            MAX_RESULTS + 1,
         )
-        count = int(total[0]) if total else 0
+        counted = int(total[0]) if total else 0
+        count = min(counted, MAX_RESULTS)
         pages = max(1, -(-count // PAGE_SIZE))
         page = min(page, pages)
         rows = database.all(
@@ -172,7 +179,13 @@ def create_app(url: str | None = None) -> Flask:
             (page - 1) * PAGE_SIZE,
         )
         return render_template(
-            "services.html", district=district, rows=rows, total=count, page=page, pages=pages
+            "services.html",
+            district=district,
+            rows=rows,
+            total=count,
+            more=counted > count,
+            page=page,
+            pages=pages,
         )
 
     @app.get("/<district>/services/<int:service_id>")

@@ -414,7 +414,9 @@ def generate(
         org_rows,
     )  # fmt: skip
 
-    # Services.
+    # Services (their sort titles computed as the platform's flush listener does).
+    from core.catalogue.search import service_sort_titles
+
     service_rows = []
     service_published: list[bool] = []
     for s in range(size.services):
@@ -436,7 +438,8 @@ def generate(
                 sid, org_district[org], org + 1, category, service_type, f"service-{sid}",
                 title_it, title_en, description, "", "Sede bench", "Via Bench 3", "20159", None,
                 None, price, discounted, status, False, 60, 60, 120, False, 1, None, "service",
-                True, 0, False, f"{title_it} {title_en} {description}".lower(), created, created,
+                True, 0, False, f"{title_it} {title_en} {description}".lower(),
+                *service_sort_titles(title_it, title_en), created, created,
                 created if status == "published" else None,
             )
         )  # fmt: skip
@@ -449,7 +452,9 @@ def generate(
                 "Postazione bench" + suffix, "Bench desk" + suffix,
                 "Postazione per il benchmark.", "", "Sede bench", "Via Bench 2", "20159", None,
                 None, 0, None, "published", False, 0, 3650, 0, False, 1, None, "service", False,
-                0, False, "postazione bench bench desk", created, created, created,
+                0, False, "postazione bench bench desk",
+                *service_sort_titles("Postazione bench" + suffix, "Bench desk" + suffix),
+                created, created, created,
             )
         )  # fmt: skip
     service_columns = (
@@ -459,7 +464,8 @@ def generate(
         "beneficiaries_only", "min_notice_minutes", "max_advance_days",
         "cancel_deadline_minutes", "requires_approval", "max_seats_per_booking",
         "quota_per_month", "quota_scope", "waitlist_enabled", "waitlist_hold_minutes",
-        "ical_public", "search_text", "created_at", "updated_at", "published_at",
+        "ical_public", "search_text", "sort_title_it", "sort_title_en", "created_at",
+        "updated_at", "published_at",
     )  # fmt: skip
     counts["service"] = writer.write("service", service_columns, service_rows)
     del service_rows

@@ -3,6 +3,7 @@
     python bench/run.py --size small                       # SQLite and PostgreSQL
     python bench/run.py --size small --backends sqlite --duration 5
     python bench/run.py --size small --reuse               # skip the data generation
+    python bench/run.py --growth small,medium --backends postgresql   # catalogue growth only
 
 For each backend: generate the data (``bench/generate.py``), start the platform
 (``gunicorn -w 2 'core:create_app()'``) and the baseline (``bench/baseline.py``) on loopback,
@@ -14,6 +15,11 @@ Scenarios: the district home, the filtered catalogue, a service page, the bookin
 POST under contention (the web flow's real final POST, with a session cookie and CSRF token),
 "my bookings" of a resident with 1,000 bookings, and the district dashboard when the platform has
 one (``/<district>/admin/reports``; the row says "no route" otherwise).
+
+``--growth small,medium`` adds the catalogue-growth measurement: one platform per size (e.g.
+1,000 and 100,000 services) served at the same time, the same catalogue page requested from
+them alternately (so the machine's noise hits both alike), and the p50 of each with their ratio
+(the target: the larger size's p50 at most 1.3 times the smaller's).
 """
 
 from __future__ import annotations
@@ -223,6 +229,40 @@ async def drive(
 
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     return Result(latencies, time.perf_counter() - started, errors, statuses)
+
+
+async def drive_interleaved(
+    calls: Sequence[Call], concurrency: int, duration: float, max_requests: int
+) -> list[Result]:
+    """Request ``calls`` in turn (request ``i`` goes to ``calls[i % n]``) from ``concurrency``
+    tasks until ``duration`` s or ``max_requests`` in all; one result per call."""
+    latencies: list[list[float]] = [[] for _ in calls]
+    statuses: list[dict[int, int]] = [{} for _ in calls]
+    errors = [0 for _ in calls]
+    counter = 0
+    started = time.perf_counter()
+    deadline = started + duration
+
+    async def worker() -> None:
+        nonlocal counter
+        while counter < max_requests and time.perf_counter() < deadline:
+            which = counter % len(calls)
+            counter += 1
+            t0 = time.perf_counter()
+            try:
+                response = await calls[which](counter)
+            except (OSError, TimeoutError):
+                errors[which] += 1
+                continue
+            statuses[which][response.status] = statuses[which].get(response.status, 0) + 1
+            if response.status == 200:
+                latencies[which].append(time.perf_counter() - t0)
+            else:
+                errors[which] += 1
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - started
+    return [Result(latencies[k], elapsed, errors[k], statuses[k]) for k in range(len(calls))]
 
 
 # --- servers ---------------------------------------------------------------------------------
@@ -724,8 +764,8 @@ def table(backend: str, size: str, results: dict[str, dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def run_backend(backend: str, size: str, args: argparse.Namespace, opts: Options) -> dict[str, Any]:
-    """Generate (unless reused), serve, measure one backend; its results."""
+def prepare_data(backend: str, size: str, args: argparse.Namespace) -> str:
+    """Generate the data of ``size`` on ``backend`` (unless ``--reuse``); the app's URL."""
     if backend == "sqlite":
         url = f"sqlite:///{ROOT / 'instance' / f'bench-{size}.sqlite'}"
         schema = None
@@ -736,9 +776,12 @@ def run_backend(backend: str, size: str, args: argparse.Namespace, opts: Options
     if not args.reuse:
         log(f"== {backend}: generating size {size} (seed {args.seed})")
         gen.generate(url, gen.SIZES[size], args.seed, schema)
-    reset_contention(app_url)
-    setup = inspect(app_url)
-    env = {
+    return app_url
+
+
+def server_env(app_url: str) -> dict[str, str]:
+    """The environment both servers run with over the data at ``app_url``."""
+    return {
         "CONCILIA_DATABASE_URL": app_url,
         "CONCILIA_SECRET_KEY": "bench-secret-key",
         "CONCILIA_ENV": "production",
@@ -747,6 +790,14 @@ def run_backend(backend: str, size: str, args: argparse.Namespace, opts: Options
         "CONCILIA_INSTANCE_PATH": str(ROOT / "instance"),
         "BENCH_DATABASE_URL": app_url,
     }
+
+
+def run_backend(backend: str, size: str, args: argparse.Namespace, opts: Options) -> dict[str, Any]:
+    """Generate (unless reused), serve, measure one backend; its results."""
+    app_url = prepare_data(backend, size, args)
+    reset_contention(app_url)
+    setup = inspect(app_url)
+    env = server_env(app_url)
     platform = Server(f"platform-{backend}", "core:create_app()", env, opts.workers)
     baseline = Server(f"baseline-{backend}", "bench.baseline:create_app()", env, opts.workers)
     try:
@@ -758,6 +809,88 @@ def run_backend(backend: str, size: str, args: argparse.Namespace, opts: Options
         platform.stop()
         baseline.stop()
     return results
+
+
+GROWTH_PATH = f"/{DISTRICT}/services?category=health&page=2"  # the catalogue scenario's page
+GROWTH_TARGET = 1.3
+
+
+async def measure_growth(
+    servers: Sequence[Server], sizes: Sequence[str], path: str, opts: Options
+) -> dict[str, Any]:
+    """The same page from each server, interleaved; p50 of each and its ratio to the first."""
+
+    def page_of(port: int) -> Call:
+        async def call(_i: int) -> Response:
+            return await request(port, "GET", path)
+
+        return call
+
+    calls = [page_of(server.port) for server in servers]
+    await drive_interleaved(calls, 2, 60, 20 * len(calls))  # warm-up
+    results = await drive_interleaved(
+        calls, opts.concurrency, opts.duration, opts.max_requests * len(calls)
+    )
+    first = results[0].percentile(0.5)
+    rows: dict[str, Any] = {}
+    for size, server, result in zip(sizes, servers, results, strict=True):
+        result.peak_rss_mb = server.peak_rss_mb()
+        p50 = result.percentile(0.5)
+        rows[size] = {
+            "services": gen.SIZES[size].services,
+            **result.as_dict(),
+            "p50_ratio": round(p50 / first, 2) if first == first and first else None,
+        }
+    return {"path": path, "target": GROWTH_TARGET, "sizes": rows}
+
+
+def run_growth(
+    backend: str, sizes: Sequence[str], args: argparse.Namespace, opts: Options
+) -> dict[str, Any]:
+    """Serve the platform once per size at the same time and measure the catalogue's growth."""
+    urls = [prepare_data(backend, size, args) for size in sizes]
+    servers: list[Server] = []
+    try:
+        for size, app_url in zip(sizes, urls, strict=True):
+            servers.append(
+                Server(
+                    f"platform-{backend}-{size}",
+                    "core:create_app()",
+                    server_env(app_url),
+                    opts.workers,
+                )
+            )
+        for server in servers:
+            server.wait_ready(f"/{DISTRICT}/")
+        ports = ", ".join(f"{size} :{s.port}" for size, s in zip(sizes, servers, strict=True))
+        log(f"== {backend}: catalogue growth, interleaved ({ports})")
+        result = asyncio.run(measure_growth(servers, sizes, args.growth_path, opts))
+    finally:
+        for server in servers:
+            server.stop()
+    return result
+
+
+def growth_table(backend: str, growth: dict[str, Any]) -> str:
+    """The Markdown table of one backend's catalogue-growth measurement."""
+    lines = [
+        f"#### catalogue growth, {backend} (`{growth['path']}`, sizes served at the same time, "
+        "requests interleaved)",
+        "",
+        "| size | services | requests | p50 / p99 ms | p50 ratio to the first | errors |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for size, row in growth["sizes"].items():
+        lines.append(
+            f"| {size} | {row['services']:,} | {row['requests']} | "
+            f"{fmt(row.get('p50_ms'), '.1f')} / {fmt(row.get('p99_ms'), '.1f')} | "
+            f"{fmt(row.get('p50_ratio'), '.2f')} | {row['errors']} |"
+        )
+    ratios = [row.get("p50_ratio") for row in list(growth["sizes"].values())[1:]]
+    if ratios and all(r is not None for r in ratios):
+        verdict = "met" if max(ratios) <= growth["target"] else "not met"
+        lines += ["", f"Target p50 ratio ≤ {growth['target']}: **{verdict}**."]
+    return "\n".join(lines)
 
 
 def machine() -> str:
@@ -778,10 +911,28 @@ def machine() -> str:
     )
 
 
+def growth_options(args: argparse.Namespace) -> Options:
+    """The options the growth measurement uses (no contention)."""
+    return Options(
+        duration=args.duration,
+        max_requests=args.max_requests,
+        concurrency=args.concurrency,
+        workers=args.workers,
+        contention_clients=0,
+        contention_slots=0,
+        per_slot=0,
+        seed=args.seed,
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--size", default="small", help="comma-separated: tiny,small,medium,full")
+    parser.add_argument(
+        "--size",
+        default=None,
+        help="comma-separated: tiny,small,medium,full (default: small, none with --growth)",
+    )
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", DEFAULT_PG))
     parser.add_argument("--schema", default="bench", help="PostgreSQL schema prefix")
@@ -794,9 +945,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--contention-clients", type=int, default=200)
     parser.add_argument("--contention-slots", type=int, default=None, help="default: all")
     parser.add_argument("--per-slot", type=int, default=6, help="attempts per 5-seat slot")
+    parser.add_argument(
+        "--growth",
+        default="",
+        help="catalogue growth: comma-separated sizes served together, e.g. small,medium",
+    )
+    parser.add_argument("--growth-path", default=GROWTH_PATH, help="the page --growth requests")
     parser.add_argument("--json", default=str(ROOT / "instance" / "bench-results.json"))
     args = parser.parse_args(argv)
-    sizes = [s.strip() for s in args.size.split(",") if s.strip()]
+    growth_sizes = [s.strip() for s in args.growth.split(",") if s.strip()]
+    size_arg = args.size if args.size is not None else ("" if growth_sizes else "small")
+    sizes = [s.strip() for s in size_arg.split(",") if s.strip()]
+    unknown = [s for s in sizes + growth_sizes if s not in gen.SIZES]
+    if unknown or len(growth_sizes) == 1:
+        parser.error(f"unknown sizes {unknown}" if unknown else "--growth needs two sizes or more")
+    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     (ROOT / "instance").mkdir(exist_ok=True)
     report: dict[str, Any] = {"machine": machine(), "runs": {}}
     log(report["machine"])
@@ -811,10 +974,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             per_slot=args.per_slot,
             seed=args.seed,
         )
-        for backend in [b.strip() for b in args.backends.split(",") if b.strip()]:
+        for backend in backends:
             results = run_backend(backend, size, args, opts)
             report["runs"][f"{backend}/{size}"] = results
             print(table(backend, size, results), flush=True)
+            print(flush=True)
+    if growth_sizes:
+        opts = growth_options(args)
+        report["growth"] = {}
+        for backend in backends:
+            growth = run_growth(backend, growth_sizes, args, opts)
+            report["growth"][backend] = growth
+            print(growth_table(backend, growth), flush=True)
             print(flush=True)
     Path(args.json).write_text(json.dumps(report, indent=2))
     log(f"results written to {args.json}")

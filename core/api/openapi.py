@@ -11,6 +11,7 @@ from typing import Any
 from flask import Response, jsonify
 
 from core.api import bp
+from core.catalogue.queries import MAX_PAGES, MAX_RESULTS
 
 VERSION = "1.0.0"
 INT32 = 2**31 - 1
@@ -216,13 +217,23 @@ SCHEMAS: dict[str, Any] = {
     },
     "ServicePage": {
         "type": "object",
-        "required": ["items", "page", "pages", "page_size", "total"],
+        "required": ["items", "page", "pages", "page_size", "total", "more"],
         "properties": {
             "items": {"type": "array", "items": _ref("Service")},
             "page": {"type": "integer", "minimum": 1},
-            "pages": {"type": "integer", "minimum": 1},
+            "pages": {"type": "integer", "minimum": 1, "maximum": MAX_PAGES},
             "page_size": {"type": "integer"},
-            "total": {"type": "integer", "minimum": 0},
+            "total": {
+                "type": "integer",
+                "minimum": 0,
+                "maximum": MAX_RESULTS,
+                "description": f"Matching services, counted up to {MAX_RESULTS}.",
+            },
+            "more": {
+                "type": "boolean",
+                "description": f"More services match than the {MAX_PAGES} pages reach: "
+                "narrow the search with an area or a filter.",
+            },
         },
     },
     "Slot": {

@@ -128,6 +128,16 @@ def services(district: str) -> Response:
     page = page_arg()
     result = catalogue_page(db.session, row, config, filters, page, locale_code())
     if page > result.pages:
+        if result.more:
+            raise ApiError(
+                404,
+                "not_found",
+                _(
+                    "Only the first %(pages)s pages can be read: narrow the search with an area "
+                    "or a filter.",
+                    pages=result.pages,
+                ),
+            )
         raise ApiError(404, "not_found", _("There is no such page."))
     return jsonify(
         {
@@ -136,6 +146,7 @@ def services(district: str) -> Response:
             "pages": result.pages,
             "page_size": result.page_size,
             "total": result.total,
+            "more": result.more,
         }
     )
 

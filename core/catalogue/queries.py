@@ -13,8 +13,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, exists, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import and_, exists, func, literal, select, union_all
+from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -25,7 +25,9 @@ from core.plugins.types import Category, DistrictConfig
 
 PAGE_SIZE = 12
 _SLUG_RE = re.compile(r"[A-Za-z0-9_-]{1,80}")
-MAX_PAGE = 10_000
+MAX_PAGE = 10_000  # a page number above this is junk (read as page 1)
+MAX_PAGES = 50  # pages a catalogue search can reach: narrower searches for more
+MAX_RESULTS = MAX_PAGES * PAGE_SIZE  # services counted at most (600)
 PRICE_FILTERS = ("free", "discounted")
 NEXT_SLOTS = 5
 MAX_DAYS_AHEAD = 2 * 366  # no service opens bookings further ahead
@@ -130,11 +132,28 @@ def parse_page(raw: str | None) -> int:
 
 
 def _published(district_id: int) -> list[ColumnElement[bool]]:
-    """Conditions for a service to show in a district's catalogue."""
+    """Conditions for a service to show in a district's catalogue (joined to its provider)."""
     return [
         Service.district_id == district_id,
         Service.status == "published",
         Organisation.status == "active",
+    ]
+
+
+def _listed(district_id: int) -> list[ColumnElement[bool]]:
+    """Conditions for a service to show in the catalogue, on the service table alone.
+
+    Providers that are not active (suspended) are left out by id (``NOT IN`` the district's
+    few such organisations, read from ``ix_organisation_district_status``), so the lists read
+    one index of the service table in order instead of joining every service to its provider.
+    """
+    inactive = select(Organisation.id).where(
+        Organisation.district_id == district_id, Organisation.status != "active"
+    )
+    return [
+        Service.district_id == district_id,
+        Service.status == "published",
+        Service.organisation_id.not_in(inactive),
     ]
 
 
@@ -158,16 +177,19 @@ def _free_slot_on(day: date, zone: str, now: datetime) -> ColumnElement[bool]:
 
 
 def filter_conditions(
-    filters: CatalogueFilters, zone: str, now: datetime
+    filters: CatalogueFilters, zone: str, now: datetime, district_id: int
 ) -> list[ColumnElement[bool]]:
-    """The SQL conditions of the catalogue's filters."""
+    """The SQL conditions of the catalogue's filters (on the service table)."""
     conditions: list[ColumnElement[bool]] = []
     if filters.category:
         conditions.append(Service.category == filters.category)
     if filters.service_type:
         conditions.append(Service.service_type == filters.service_type)
     if filters.provider:
-        conditions.append(Organisation.slug == filters.provider)
+        provider = select(Organisation.id).where(
+            Organisation.district_id == district_id, Organisation.slug == filters.provider
+        )
+        conditions.append(Service.organisation_id == provider.scalar_subquery())
     if filters.day:
         conditions.append(_free_slot_on(filters.day, zone, now))
     if filters.price == "free":
@@ -184,18 +206,19 @@ def filter_conditions(
     return conditions
 
 
-def _title_order(locale: str) -> Any:
-    first, second = (
-        (Service.title_en, Service.title_it)
-        if locale == "en"
-        else (Service.title_it, Service.title_en)
-    )
-    return func.lower(func.coalesce(func.nullif(first, ""), second))
+def _title_order(locale: str) -> list[Any]:
+    """The catalogue's order in ``locale``: the stored sort title, then id (index-backed)."""
+    key = Service.sort_title_en if locale == "en" else Service.sort_title_it
+    return [key, Service.id]
 
 
 @dataclass
 class CataloguePage:
-    """One page of the catalogue."""
+    """One page of the catalogue.
+
+    ``total`` counts at most :data:`MAX_RESULTS` services; ``more`` says that more match than
+    the pages reach (the person should choose an area or a filter).
+    """
 
     services: list[Service]
     total: int
@@ -203,6 +226,7 @@ class CataloguePage:
     pages: int
     page_size: int = PAGE_SIZE
     next_free: dict[int, datetime] = field(default_factory=dict)
+    more: bool = False
 
     @property
     def has_previous(self) -> bool:
@@ -215,6 +239,16 @@ class CataloguePage:
         return self.page < self.pages
 
 
+def bounded_count(session: Session, conditions: Sequence[ColumnElement[bool]], limit: int) -> int:
+    """How many services match ``conditions``, counting at most ``limit`` of them.
+
+    ``SELECT count(*) FROM (SELECT service.id … LIMIT limit)``: the database stops after
+    ``limit`` index entries, so the cost does not grow with the district.
+    """
+    matching = select(Service.id).where(*conditions).limit(limit).subquery()
+    return session.scalar(select(func.count()).select_from(matching)) or 0
+
+
 def catalogue_page(
     session: Session,
     district: District,
@@ -224,36 +258,53 @@ def catalogue_page(
     locale: str = "it",
     now: datetime | None = None,
 ) -> CataloguePage:
-    """The published services of the district matching ``filters``, one page (3 statements).
+    """The published services of the district matching ``filters``, one page (4 statements).
 
-    Sorted by title in ``locale`` then id, so pages are stable. A page past the end shows
-    the last page.
+    Sorted by title in ``locale`` (accent- and case-insensitive, falling back to the other
+    language) then id, so pages are stable. Only the first :data:`MAX_PAGES` pages can be read
+    and at most :data:`MAX_RESULTS` services are counted (``more`` then tells there are others).
+    The page's ids come in order from an index alone (``ix_service_area_order_<locale>`` or
+    ``ix_service_order_<locale>``), then the 12 services by id: with an area or no filter, a
+    request reads at most ``MAX_RESULTS + 1`` index entries however large the district. The
+    other filters (words, type, price, day, provider) are checked along the same order, so a
+    rare match may read further. A page past the end shows the last page.
     """
     now = now or utcnow()
-    conditions = _published(district.id) + filter_conditions(filters, config.timezone, now)
-    total = (
-        session.scalar(select(func.count(Service.id)).join(Service.organisation).where(*conditions))
-        or 0
+    conditions = _listed(district.id) + filter_conditions(
+        filters, config.timezone, now, district.id
     )
+    counted = bounded_count(session, conditions, MAX_RESULTS + 1)
+    more = counted > MAX_RESULTS
+    total = min(counted, MAX_RESULTS)
     pages = max(1, math.ceil(total / PAGE_SIZE))
     page = min(max(page, 1), pages)
-    services = list(
-        session.scalars(
-            select(Service)
-            .join(Service.organisation)
-            .where(*conditions)
-            .options(selectinload(Service.organisation))
-            .order_by(_title_order(locale), Service.id)
-            .limit(PAGE_SIZE)
-            .offset((page - 1) * PAGE_SIZE)
+    ids: list[int] = []
+    if counted:  # nothing matched: no second walk along the index
+        ids = list(
+            session.scalars(
+                select(Service.id)
+                .where(*conditions)
+                .order_by(*_title_order(locale))
+                .limit(PAGE_SIZE)
+                .offset((page - 1) * PAGE_SIZE)
+            )
         )
-    )
+    found: dict[int, Service] = {}
+    if ids:
+        found = {
+            s.id: s
+            for s in session.scalars(
+                select(Service).where(Service.id.in_(ids)).options(joinedload(Service.organisation))
+            )
+        }
+    services = [found[i] for i in ids if i in found]
     return CataloguePage(
         services=services,
         total=total,
         page=page,
         pages=pages,
         next_free=next_free_times(session, [s.id for s in services], now),
+        more=more,
     )
 
 
@@ -277,15 +328,31 @@ def next_free_times(
     return {int(service_id): starts_at for service_id, starts_at in rows}
 
 
-def counts_by_category(session: Session, district: District) -> dict[str, int]:
-    """How many published services each area has in the district (one grouped query)."""
-    rows = session.execute(
-        select(Service.category, func.count(Service.id))
-        .join(Service.organisation)
-        .where(*_published(district.id))
-        .group_by(Service.category)
-    ).all()
-    return {str(category): int(count) for category, count in rows}
+def counts_by_category(
+    session: Session,
+    district: District,
+    categories: Sequence[str],
+    limit: int = MAX_RESULTS + 1,
+) -> dict[str, int]:
+    """How many published services each of ``categories`` has in the district (one statement).
+
+    Each area is counted up to ``limit`` services only (a count of ``limit`` means "at least"),
+    from the index alone, so the district home costs the same however large the district.
+    """
+    parts = [
+        select(literal(slug).label("category"), func.count().label("services")).select_from(
+            select(Service.id)
+            .where(*_listed(district.id), Service.category == slug)
+            .limit(limit)
+            .subquery()
+        )
+        for slug in dict.fromkeys(categories)
+    ]
+    if not parts:
+        return {}
+    statement = parts[0] if len(parts) == 1 else union_all(*parts)
+    rows = session.execute(statement).all()
+    return {str(category): int(count) for category, count in rows if count}
 
 
 def provider_choices(session: Session, district: District) -> list[tuple[str, str]]:
@@ -401,7 +468,7 @@ def provider_profile(
         session.scalars(
             select(Service)
             .where(Service.organisation_id == organisation.id, Service.status == "published")
-            .order_by(_title_order(locale), Service.id)
+            .order_by(*_title_order(locale))
         )
     )
     for service in services:  # already known: no lazy load per service in templates

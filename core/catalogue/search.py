@@ -1,9 +1,15 @@
-"""Free-text search: ``Service.search_text`` is a lowercased, accent-free concatenation of the
-service's titles and descriptions (both languages), its place and its provider's name.
+"""Free-text search and the catalogue's order, both kept in derived columns of ``Service``.
 
-It is recomputed on every flush that inserts or changes a service (or renames its provider),
-whoever writes it (provider area, demo data, API), by the listener :func:`install_search_indexing`
-installs; the catalogue then searches it with ``LIKE``.
+``Service.search_text`` is a lowercased, accent-free concatenation of the service's titles and
+descriptions (both languages), its place and its provider's name; the catalogue searches it with
+``LIKE``. ``Service.sort_title_it`` / ``sort_title_en`` are the title the catalogue sorts by in
+each language (accent-free, case-folded, falling back to the other language's title), so a
+catalogue page is read in order from an index instead of sorting every service of the district.
+
+Both are recomputed on every flush that inserts or changes a service (or renames its provider),
+whoever writes it through the ORM (provider area, admin, demo data, API), by the listener
+:func:`install_search_indexing` installs. Rows written around the ORM (bulk loads) use
+:func:`service_sort_titles` and :func:`service_search_text`, or :func:`reindex_search_text`.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from core.models import Organisation, Service
 
 MAX_TERMS = 8
 MAX_QUERY_LENGTH = 100
+SORT_KEY_LENGTH = 200  # the columns' length (a title has at most 200 characters)
 
 
 def normalize_text(text: str | None) -> str:
@@ -44,6 +51,32 @@ def service_search_text(service: Service, provider_name: str = "") -> str:
         provider_name,
     )
     return normalize_text(" \n".join(p for p in parts if p))
+
+
+def title_sort_key(title: str | None, fallback: str | None = "") -> str:
+    """How a title sorts: accent-free, case-folded, blanks collapsed; ``fallback`` when empty.
+
+    >>> title_sort_key("  Èlite   Yoga ", "x")
+    'elite yoga'
+    >>> title_sort_key("", "Swimming")
+    'swimming'
+    """
+    key = " ".join(normalize_text(title).split())
+    if not key:
+        key = " ".join(normalize_text(fallback).split())
+    return key[:SORT_KEY_LENGTH]
+
+
+def service_sort_titles(title_it: str | None, title_en: str | None) -> tuple[str, str]:
+    """``(sort_title_it, sort_title_en)``: each language's title, else the other's."""
+    return title_sort_key(title_it, title_en), title_sort_key(title_en, title_it)
+
+
+def refresh_sort_titles(service: Service) -> None:
+    """Recompute ``service``'s sort keys from its titles."""
+    service.sort_title_it, service.sort_title_en = service_sort_titles(
+        service.title_it, service.title_en
+    )
 
 
 def refresh_search_text(session: Session, service: Service) -> None:
@@ -81,14 +114,18 @@ _SEARCHED_FIELDS = (
 )
 
 
+_TITLE_FIELDS = ("title_it", "title_en", "sort_title_it", "sort_title_en")
+
+
 def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
     for obj in list(session.new) + list(session.dirty):
         if isinstance(obj, Service):
             state = inspect(obj)
-            if obj in session.new or any(
-                state.attrs[name].history.has_changes() for name in _SEARCHED_FIELDS
-            ):
+            new = obj in session.new
+            if new or any(state.attrs[name].history.has_changes() for name in _SEARCHED_FIELDS):
                 refresh_search_text(session, obj)
+            if new or any(state.attrs[name].history.has_changes() for name in _TITLE_FIELDS):
+                refresh_sort_titles(obj)
         elif (
             isinstance(obj, Organisation)
             and obj not in session.new
@@ -99,13 +136,14 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
 
 
 def install_search_indexing() -> None:
-    """Keep ``Service.search_text`` up to date on every session's flush (idempotent)."""
+    """Keep ``Service.search_text`` and the sort titles up to date on every flush (idempotent)."""
     if not event.contains(Session, "before_flush", _before_flush):
         event.listen(Session, "before_flush", _before_flush)
 
 
 def reindex_search_text(session: Session, district_id: int | None = None) -> int:
-    """Recompute ``search_text`` of every service (of one district if given); returns how many.
+    """Recompute ``search_text`` and the sort titles of every service (of one district if
+    given); returns how many.
 
     For rows written around the ORM (raw SQL, imports); the caller commits.
     """
@@ -118,5 +156,6 @@ def reindex_search_text(session: Session, district_id: int | None = None) -> int
     services = list(session.scalars(query))
     for service in services:
         service.search_text = service_search_text(service, service.organisation.name)
+        refresh_sort_titles(service)
     session.flush()
     return len(services)

@@ -30,12 +30,15 @@ class Organisation(db.Model):
     """A provider or employer of a district: public body, co-operative, company, local business."""
 
     __tablename__ = "organisation"
-    __table_args__ = (UniqueConstraint("district_id", "slug"),)
+    __table_args__ = (
+        UniqueConstraint("district_id", "slug"),
+        # A district's providers by status from the index alone (the catalogue's list of
+        # suspended providers, the provider drop-down).
+        Index("ix_organisation_district_status", "district_id", "status", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    district_id: Mapped[int] = mapped_column(
-        ForeignKey("district.id", ondelete="CASCADE"), index=True
-    )
+    district_id: Mapped[int] = mapped_column(ForeignKey("district.id", ondelete="CASCADE"))
     slug: Mapped[str] = mapped_column(String(80))
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(32), default="company")
@@ -65,18 +68,42 @@ class Service(db.Model):
 
     __tablename__ = "service"
     __table_args__ = (
-        # organisation_id last: the catalogue counts and the home page join on it from the index
-        # alone (index-only scans), without visiting every service row of the district.
-        Index("ix_service_catalogue", "district_id", "status", "category", "id", "organisation_id"),
+        # The catalogue's order (title in the reader's language, then id), with and without an
+        # area: a page's ids and the bounded counts are read from one of these alone, in order
+        # (organisation_id last, to leave out suspended providers without reading the rows).
+        Index(
+            "ix_service_order_it", "district_id", "status", "sort_title_it", "id", "organisation_id"
+        ),
+        Index(
+            "ix_service_order_en", "district_id", "status", "sort_title_en", "id", "organisation_id"
+        ),
+        Index(
+            "ix_service_area_order_it",
+            "district_id",
+            "status",
+            "category",
+            "sort_title_it",
+            "id",
+            "organisation_id",
+        ),
+        Index(
+            "ix_service_area_order_en",
+            "district_id",
+            "status",
+            "category",
+            "sort_title_en",
+            "id",
+            "organisation_id",
+        ),
+        # A provider's published services (its page, the provider drop-down's EXISTS).
+        Index("ix_service_provider", "organisation_id", "status"),
         CheckConstraint("price_cents >= 0", name="price_not_negative"),
         CheckConstraint("max_seats_per_booking >= 1", name="seats_per_booking_positive"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     district_id: Mapped[int] = mapped_column(ForeignKey("district.id", ondelete="CASCADE"))
-    organisation_id: Mapped[int] = mapped_column(
-        ForeignKey("organisation.id", ondelete="CASCADE"), index=True
-    )
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))
     category: Mapped[str] = mapped_column(String(64))
     service_type: Mapped[str] = mapped_column(String(64), default="")
     slug: Mapped[str] = mapped_column(String(120), default="")
@@ -105,6 +132,10 @@ class Service(db.Model):
     waitlist_hold_minutes: Mapped[int] = mapped_column(Integer, default=0)  # 0: confirm at once
     ical_public: Mapped[bool] = mapped_column(Boolean, default=False)
     search_text: Mapped[str] = mapped_column(Text, default="")
+    # The title as the catalogue sorts it, per reader's language (accent-free, case-folded,
+    # falling back to the other language); derived on flush by core.catalogue.search.
+    sort_title_it: Mapped[str] = mapped_column(String(200), default="")
+    sort_title_en: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

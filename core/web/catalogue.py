@@ -19,6 +19,7 @@ from flask_login import current_user
 from core.catalogue.branding import branding_css as build_branding_css
 from core.catalogue.describe import booking_rules, opening_hours
 from core.catalogue.queries import (
+    MAX_RESULTS,
     PRICE_FILTERS,
     catalogue_page,
     counts_by_category,
@@ -100,13 +101,15 @@ def district_home(district: str) -> str:
     """A district's home: its areas with how many services each offers, and a search box."""
     config, row = get_district_or_404(district)
     categories = enabled_categories(config, _categories())
-    counts = counts_by_category(db.session, row)
+    counts = counts_by_category(db.session, row, [c.slug for c in categories])
     return render_template(
         "catalogue/district_home.html",
         config=config,
         categories=categories,
         counts=counts,
-        total=sum(counts.get(c.slug, 0) for c in categories),
+        total=sum(min(n, MAX_RESULTS) for n in counts.values()),
+        max_results=MAX_RESULTS,
+        more=any(n > MAX_RESULTS for n in counts.values()),
     )
 
 

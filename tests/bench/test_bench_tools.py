@@ -232,3 +232,86 @@ def test_statements_per_page_do_not_grow_with_the_data(
     shutil.copy(Path(small.removeprefix("sqlite:///")).with_name("empty.sqlite"), bigger)
     gen.generate(f"sqlite:///{bigger}", BIGGER, seed=7, prepare=False)
     assert page_statements(small) == page_statements(f"sqlite:///{bigger}")
+
+
+def test_baseline_catalogue_matches_the_platforms_order_and_bounds(
+    generated: tuple[str, str, dict],
+) -> None:
+    """Like with like: the baseline lists the platform's services in the platform's order, with
+    the same page size, page cap and bounded count."""
+    import re
+
+    from bench import baseline
+    from core import create_app
+    from core.catalogue import queries
+
+    assert (baseline.PAGE_SIZE, baseline.MAX_PAGES, baseline.MAX_RESULTS) == (
+        queries.PAGE_SIZE,
+        queries.MAX_PAGES,
+        queries.MAX_RESULTS,
+    )
+    url, _other, _counts = generated
+    platform = create_app({**gen.bench_app_config(url), "CONCILIA_ENV": "testing"}).test_client()
+    bare = create_baseline(url).test_client()
+    link = re.compile(rf'href="/{gen.MEASURED_DISTRICT}/services/(\d+)"')
+    for query in ("?page=1", "?page=2", "?category=health"):
+        path = f"/{gen.MEASURED_DISTRICT}/services{query}"
+        ours = platform.get(path, headers={"Accept-Language": "it"})
+        theirs = bare.get(path)
+        assert ours.status_code == theirs.status_code == 200
+        ids = list(dict.fromkeys(link.findall(ours.text)))  # a card links its service twice
+        assert ids and ids == link.findall(theirs.text), query
+
+
+def test_generated_services_carry_the_platforms_sort_titles(
+    generated: tuple[str, str, dict],
+) -> None:
+    """The bulk generator fills the sort titles the platform's flush listener would."""
+    from core.catalogue.search import service_sort_titles
+
+    url, _other, _counts = generated
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text("SELECT title_it, title_en, sort_title_it, sort_title_en FROM service")
+        ).all()
+    engine.dispose()
+    assert rows
+    for title_it, title_en, sort_it, sort_en in rows:
+        assert (sort_it, sort_en) == service_sort_titles(title_it, title_en)
+
+
+def test_interleaved_drive_alternates_between_the_servers() -> None:
+    """The growth measurement sends request i to server i % n, so both see the same noise."""
+    import asyncio
+
+    from bench import run
+
+    seen: list[str] = []
+
+    def server(name: str) -> run.Call:
+        async def call(_i: int) -> run.Response:
+            seen.append(name)
+            await asyncio.sleep(0)
+            return run.Response(200, {}, b"")
+
+        return call
+
+    results = asyncio.run(run.drive_interleaved([server("a"), server("b")], 1, 30, 10))
+    assert seen == ["a", "b"] * 5
+    assert [len(r.latencies) for r in results] == [5, 5]
+    growth = {
+        "path": "/x",
+        "target": run.GROWTH_TARGET,
+        "sizes": {
+            "small": {"services": 1000, "requests": 5, "p50_ms": 10.0, "p99_ms": 12.0,
+                      "p50_ratio": 1.0, "errors": 0},
+            "medium": {"services": 100000, "requests": 5, "p50_ms": 12.0, "p99_ms": 15.0,
+                       "p50_ratio": 1.2, "errors": 0},
+        },
+    }  # fmt: skip
+    table = run.growth_table("postgresql", growth)
+    assert "| medium | 100,000 | 5 | 12.0 / 15.0 | 1.20 | 0 |" in table
+    assert "**met**" in table
+    growth["sizes"]["medium"]["p50_ratio"] = 1.4
+    assert "**not met**" in run.growth_table("postgresql", growth)

@@ -58,7 +58,8 @@ def test_pages_issue_a_constant_number_of_statements(client: FlaskClient) -> Non
     _grow(organisations, services, 30)
     large = {path: _statements(client, path) for path in paths}
     assert small == large, (small, large)
-    # district row, providers, count, page, their organisations, their next free times
+    # district row, providers, bounded count, page ids, the 12 services with their providers,
+    # their next free times
     assert large["/borgo-test/services"] <= 6, large
     assert large[f"/borgo-test/services/{first_id}"] <= 6, large
 

@@ -6,7 +6,14 @@ import pytest
 
 from core.catalogue.branding import branding_css, safe_colour
 from core.catalogue.money import MAX_CENTS, AmountError, cents_to_input, parse_cents
-from core.catalogue.search import like_pattern, normalize_text, search_terms
+from core.catalogue.search import (
+    SORT_KEY_LENGTH,
+    like_pattern,
+    normalize_text,
+    search_terms,
+    service_sort_titles,
+    title_sort_key,
+)
 from core.plugins.types import Branding, Category, DistrictConfig
 
 
@@ -65,6 +72,23 @@ def test_cents_to_input_round_trips() -> None:
 def test_normalize_text_lowercases_and_strips_accents() -> None:
     assert normalize_text("Città ÀÈÌÒÙ Perché") == "citta aeiou perche"
     assert normalize_text(None) == ""
+
+
+def test_sort_key_ignores_accents_case_and_extra_blanks() -> None:
+    assert title_sort_key("Èlite  Yoga ") == title_sort_key("elite yoga") == "elite yoga"
+    assert title_sort_key("CITTÀ") == title_sort_key("città") == "citta"
+    keys = [title_sort_key(t) for t in ("Zumba", "èlite", "Acqua", "Elisir", "ELITE pro")]
+    assert sorted(keys) == ["acqua", "elisir", "elite", "elite pro", "zumba"]
+
+
+def test_sort_key_falls_back_to_the_other_title_and_is_bounded() -> None:
+    assert title_sort_key("", "Swimming") == "swimming"
+    assert title_sort_key("   ", "Nuoto") == "nuoto"
+    assert title_sort_key(None, None) == ""
+    assert service_sort_titles("Corso di yoga", "Yoga class") == ("corso di yoga", "yoga class")
+    assert service_sort_titles("Solo italiano", "") == ("solo italiano", "solo italiano")
+    assert service_sort_titles("", "English only") == ("english only", "english only")
+    assert len(title_sort_key("ﬁ" * 200)) == SORT_KEY_LENGTH  # NFKD makes it longer: cut
 
 
 def test_search_terms_are_normalised_and_bounded() -> None:

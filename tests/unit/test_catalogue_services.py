@@ -279,11 +279,12 @@ def test_reindex_search_text_repairs_rows_written_around_the_orm(app: Flask) -> 
     mine = cf.published(cf.provider(name="Àncora"), title_en="Sailing")
     other = cf.published(cf.provider(cf.ALTRA), title_en="Rowing")
     db.session.commit()
-    db.session.execute(update(Service).values(search_text=""))
+    db.session.execute(update(Service).values(search_text="", sort_title_it="", sort_title_en=""))
     db.session.commit()
     assert reindex_search_text(db.session, mine.district_id) == 1
     db.session.commit()
     assert "sailing" in mine.search_text and "ancora" in mine.search_text
-    assert other.search_text == ""
+    assert (mine.sort_title_it, mine.sort_title_en) == (mine.title_it.lower(), "sailing")
+    assert other.search_text == "" and other.sort_title_en == ""
     assert reindex_search_text(db.session) == 2
-    assert "rowing" in other.search_text
+    assert "rowing" in other.search_text and other.sort_title_en == "rowing"

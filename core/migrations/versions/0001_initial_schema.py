@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 14:47:55.053631
+Create Date: 2026-11-23 15:09:09.604382
 
 """
 from alembic import op
@@ -189,7 +189,7 @@ def upgrade():
     sa.UniqueConstraint('district_id', 'slug', name=op.f('uq_organisation_district_id'))
     )
     with op.batch_alter_table('organisation', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_organisation_district_id'), ['district_id'], unique=False)
+        batch_op.create_index('ix_organisation_district_status', ['district_id', 'status', 'id'], unique=False)
 
     op.create_table('beneficiary_declaration',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -261,6 +261,8 @@ def upgrade():
     sa.Column('waitlist_hold_minutes', sa.Integer(), nullable=False),
     sa.Column('ical_public', sa.Boolean(), nullable=False),
     sa.Column('search_text', sa.Text(), nullable=False),
+    sa.Column('sort_title_it', sa.String(length=200), nullable=False),
+    sa.Column('sort_title_en', sa.String(length=200), nullable=False),
     sa.Column('created_at', core.models.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', core.models.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('published_at', core.models.types.UTCDateTime(timezone=True), nullable=True),
@@ -271,8 +273,11 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_service'))
     )
     with op.batch_alter_table('service', schema=None) as batch_op:
-        batch_op.create_index('ix_service_catalogue', ['district_id', 'status', 'category', 'id', 'organisation_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_service_organisation_id'), ['organisation_id'], unique=False)
+        batch_op.create_index('ix_service_area_order_en', ['district_id', 'status', 'category', 'sort_title_en', 'id', 'organisation_id'], unique=False)
+        batch_op.create_index('ix_service_area_order_it', ['district_id', 'status', 'category', 'sort_title_it', 'id', 'organisation_id'], unique=False)
+        batch_op.create_index('ix_service_order_en', ['district_id', 'status', 'sort_title_en', 'id', 'organisation_id'], unique=False)
+        batch_op.create_index('ix_service_order_it', ['district_id', 'status', 'sort_title_it', 'id', 'organisation_id'], unique=False)
+        batch_op.create_index('ix_service_provider', ['organisation_id', 'status'], unique=False)
 
     op.create_table('webhook',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -441,8 +446,11 @@ def downgrade():
 
     op.drop_table('webhook')
     with op.batch_alter_table('service', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_service_organisation_id'))
-        batch_op.drop_index('ix_service_catalogue')
+        batch_op.drop_index('ix_service_provider')
+        batch_op.drop_index('ix_service_order_it')
+        batch_op.drop_index('ix_service_order_en')
+        batch_op.drop_index('ix_service_area_order_it')
+        batch_op.drop_index('ix_service_area_order_en')
 
     op.drop_table('service')
     with op.batch_alter_table('membership', schema=None) as batch_op:
@@ -457,7 +465,7 @@ def downgrade():
 
     op.drop_table('beneficiary_declaration')
     with op.batch_alter_table('organisation', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_organisation_district_id'))
+        batch_op.drop_index('ix_organisation_district_status')
 
     op.drop_table('organisation')
     with op.batch_alter_table('news', schema=None) as batch_op:
