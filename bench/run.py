@@ -620,6 +620,16 @@ async def run_scenarios(
         get(b, lambda i: f"/{DISTRICT}/services/{picks[i % len(picks)]}"),
     )
     heavy = await login(p, gen.HEAVY_EMAIL)
+    # The same two pages for a logged-in resident: never from the public page cache, so these
+    # rows measure what rendering a page costs the platform.
+    await pair(
+        "catalogue, logged in (rendered)", get(p, catalogue, heavy), get(b, catalogue)
+    )
+    await pair(
+        "service page, logged in (rendered)",
+        get(p, lambda i: f"/{DISTRICT}/services/{picks[i % len(picks)]}", heavy),
+        get(b, lambda i: f"/{DISTRICT}/services/{picks[i % len(picks)]}"),
+    )
     await pair(
         "my bookings (1,000 bookings)",
         get(p, "/me/bookings", heavy),
