@@ -9,11 +9,12 @@ import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, exists, func, literal, select, union_all
+from sqlalchemy import Integer, and_, bindparam, exists, func, literal, select, union_all
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.elements import ColumnElement
@@ -140,7 +141,7 @@ def _published(district_id: int) -> list[ColumnElement[bool]]:
     ]
 
 
-def _listed(district_id: int) -> list[ColumnElement[bool]]:
+def _listed(district_id: Any) -> list[ColumnElement[bool]]:
     """Conditions for a service to show in the catalogue, on the service table alone.
 
     Providers that are not active (suspended) are left out by id (``NOT IN`` the district's
@@ -339,20 +340,30 @@ def counts_by_category(
     Each area is counted up to ``limit`` services only (a count of ``limit`` means "at least"),
     from the index alone, so the district home costs the same however large the district.
     """
+    statement = _area_counts_statement(tuple(dict.fromkeys(categories)), limit)
+    if statement is None:
+        return {}
+    rows = session.execute(statement, {"district_id": district.id}).all()
+    return {str(category): int(count) for category, count in rows if count}
+
+
+@lru_cache(maxsize=64)
+def _area_counts_statement(categories: tuple[str, ...], limit: int) -> Any:
+    """The statement of :func:`counts_by_category`, built once per set of areas (the district
+    is a bound parameter): building it costs more Python than running it."""
+    district_id: Any = bindparam("district_id", type_=Integer)
     parts = [
         select(literal(slug).label("category"), func.count().label("services")).select_from(
             select(Service.id)
-            .where(*_listed(district.id), Service.category == slug)
+            .where(*_listed(district_id), Service.category == slug)
             .limit(limit)
             .subquery()
         )
-        for slug in dict.fromkeys(categories)
+        for slug in categories
     ]
     if not parts:
-        return {}
-    statement = parts[0] if len(parts) == 1 else union_all(*parts)
-    rows = session.execute(statement).all()
-    return {str(category): int(count) for category, count in rows if count}
+        return None
+    return parts[0] if len(parts) == 1 else union_all(*parts)
 
 
 def provider_choices(session: Session, district: District) -> list[tuple[str, str]]:
