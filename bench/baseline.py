@@ -13,7 +13,8 @@ Routes (all under the measured district):
   services, at most 50 pages);
 * ``GET /<district>/services/<id>`` — a service, its provider, opening hours, next 5 free slots;
 * ``POST /<district>/book`` (``slot_id``, ``user_id``) — one conditional UPDATE, one INSERT;
-* ``GET /me/bookings?user_id=`` — every booking of a person with its slot and service;
+* ``GET /me/bookings?user_id=&upcoming_page=&page=`` — a person's upcoming bookings and history,
+  one page of 20 of each (the counts, the two pages with service and provider, the districts);
 * ``GET /<district>/dashboard`` — the reports page's figures (its default period) as hand-written
   GROUP BY statements, one per figure or group of figures, as the platform computes them.
 """
@@ -32,6 +33,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask, abort, g, render_template, request
 
 PAGE_SIZE = 12
+MY_PAGE_SIZE = 20
 NEXT_SLOTS = 5
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -105,10 +107,12 @@ class Database:
                 self.sql(
                     "INSERT INTO booking (public_id, slot_id, service_id, user_id, seats, status,"
                     " answers, applicant_name, applicant_email, applicant_phone, price_cents,"
-                    " created_at, updated_at, cancelled_by, cancel_reason, rating_comment)"
-                    " VALUES (?, ?, ?, ?, 1, 'confirmed', '{}', '', '', '', 0, ?, ?, '', '', '')"
+                    " created_at, updated_at, cancelled_by, cancel_reason, rating_comment,"
+                    " slot_starts_at, slot_ends_at)"
+                    " SELECT ?, id, ?, ?, 1, 'confirmed', '{}', '', '', '', 0, ?, ?, '', '', '',"
+                    " starts_at, ends_at FROM slot WHERE id = ?"
                 ),
-                (secrets.token_urlsafe(12), slot_id, service_id, user_id, now, now),
+                (secrets.token_urlsafe(12), service_id, user_id, now, now, slot_id),
             )
         except Exception:
             conn.rollback() if self.postgres else cur.execute("ROLLBACK")
@@ -117,6 +121,9 @@ class Database:
         return True
 
 
+LIVE = "('pending', 'confirmed', 'waitlisted', 'offered')"
+UPCOMING = f"b.status IN {LIVE} AND b.slot_ends_at >= ?"
+HISTORY = "(b.slot_ends_at < ? OR b.status IN ('attended', 'cancelled', 'no_show', 'rejected'))"
 PUBLISHED = "s.district_id = ? AND s.status = 'published' AND o.status = 'active' "
 # The platform's catalogue order (core.catalogue.queries): the stored Italian sort title, then id;
 # at most MAX_PAGES pages, and the count stops at MAX_RESULTS + 1 services.
@@ -233,18 +240,68 @@ def create_app(url: str | None = None) -> Flask:
 
     @app.get("/me/bookings")
     def my_bookings() -> str:
-        """Every booking of a person, by slot time, with service and provider."""
+        """A person's upcoming bookings and history, one page (20) of each, like the platform."""
         user_id = request.args.get("user_id", type=int)
         if not user_id:
             abort(400)
-        rows = database.all(
-            "SELECT b.public_id, b.status, sl.starts_at, sl.ends_at, s.title_it, o.name "
-            "FROM booking b JOIN slot sl ON sl.id = b.slot_id "
-            "JOIN service s ON s.id = b.service_id JOIN organisation o ON o.id = s.organisation_id "
-            "WHERE b.user_id = ? ORDER BY sl.starts_at, b.id",
+        now = database.when(datetime.now(UTC))
+        counts = database.one(
+            f"SELECT count(b.id), count(CASE WHEN {UPCOMING} THEN b.id END) FROM booking b "
+            "WHERE b.user_id = ?",
+            now,
             user_id,
         )
-        return render_template("bookings.html", rows=rows)
+        total, ahead = (int(counts[0]), int(counts[1])) if counts else (0, 0)
+        upcoming = bookings_page(
+            user_id, UPCOMING, "b.slot_starts_at, b.id", ahead, "upcoming_page", now
+        )
+        history = bookings_page(
+            user_id, HISTORY, "b.slot_ends_at DESC, b.id DESC", total - ahead, "page", now
+        )
+        ids = sorted({row[6] for row in upcoming["rows"] + history["rows"]})
+        districts = (
+            {
+                row[0]: row[1]
+                for row in database.all(
+                    "SELECT id, name, timezone FROM district WHERE id IN "
+                    f"({', '.join('?' * len(ids))})",
+                    *ids,
+                )
+            }
+            if ids
+            else {}
+        )
+        return render_template(
+            "bookings.html",
+            user_id=user_id,
+            upcoming=upcoming,
+            history=history,
+            districts=districts,
+        )
+
+    def bookings_page(
+        user_id: int, where: str, order: str, total: int, arg: str, now: Any
+    ) -> dict[str, Any]:
+        """One page of one list (junk or out-of-range page numbers show the first page)."""
+        raw = request.args.get(arg, "")
+        page = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 5 else 1
+        pages = max(1, -(-total // MY_PAGE_SIZE))
+        if not 1 <= page <= pages:
+            page = 1
+        rows: list[tuple[Any, ...]] = []
+        if total:
+            rows = database.all(  # the page's ids from the index, then their rows
+                "SELECT b.public_id, b.status, b.slot_starts_at, b.slot_ends_at, s.title_it, "
+                "o.name, s.district_id FROM (SELECT b.id FROM booking b WHERE b.user_id = ? "
+                f"AND {where} ORDER BY {order} LIMIT ? OFFSET ?) page "
+                "JOIN booking b ON b.id = page.id JOIN service s ON s.id = b.service_id "
+                f"JOIN organisation o ON o.id = s.organisation_id ORDER BY {order}",
+                user_id,
+                now,
+                MY_PAGE_SIZE,
+                (page - 1) * MY_PAGE_SIZE,
+            )
+        return {"rows": rows, "total": total, "page": page, "pages": pages, "size": MY_PAGE_SIZE}
 
     @app.get("/<district>/dashboard")
     def dashboard(district: str) -> str:

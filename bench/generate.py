@@ -590,6 +590,7 @@ def generate(
                 bid, token(rng), index + 1, service, user, 1, status, "{}", "", "", "", 0,
                 None, made, made, made if status not in {"pending"} else None,
                 "resident" if status == "cancelled" else "", "", None, None, None, "", None,
+                start, start + timedelta(hours=1),
             )  # fmt: skip
 
     counts["booking"] = writer.write(
@@ -599,7 +600,7 @@ def generate(
             "applicant_name", "applicant_email", "applicant_phone", "price_cents",
             "idempotency_key", "created_at", "updated_at", "decided_at", "cancelled_by",
             "cancel_reason", "offer_expires_at", "reminder_sent_at", "rating", "rating_comment",
-            "rated_at",
+            "rated_at", "slot_starts_at", "slot_ends_at",
         ),
         booking_rows(),
     )  # fmt: skip

@@ -81,6 +81,8 @@ def new_booking(
     applicant = applicant or Applicant()
     return Booking(
         slot_id=ctx.slot.id,
+        slot_starts_at=ctx.slot.starts_at,
+        slot_ends_at=ctx.slot.ends_at,
         service_id=ctx.service.id,
         user_id=user.id,
         seats=seats,

@@ -239,6 +239,12 @@ def regenerate_slots(
                 )
                 .execution_options(synchronize_session=False)
             )
+            db.session.execute(  # the bookings' copy of the slot's end ("my bookings")
+                update(Booking)
+                .where(Booking.slot_id == slot.id)
+                .values(slot_ends_at=wanted.ends_at)
+                .execution_options(synchronize_session=False)
+            )
             db.session.expire(slot)
             report.resized += 1
             if wanted.capacity > old_capacity:

@@ -6,8 +6,20 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Connection,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    event,
+    select,
+    text,
+)
+from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
 
 from core.extensions import db
 from core.models.catalogue import Service, Slot
@@ -57,6 +69,17 @@ class Booking(db.Model):
         ),
         Index("uq_booking_idempotency", "user_id", "idempotency_key", unique=True),
         Index("ix_booking_user_created", "user_id", "created_at"),
+        # "My bookings": a person's bookings by slot end (history, newest first; upcoming is the
+        # range not yet ended), with what the two lists filter and sort on, so the counts are
+        # index-only and the pages read no other person's rows.
+        Index(
+            "ix_booking_user_slot_ends",
+            "user_id",
+            "slot_ends_at",
+            "id",
+            "status",
+            "slot_starts_at",
+        ),
         # The reports read a district's bookings from this index alone (index-only scans, one
         # probe per service of the district): every column they aggregate is in it.
         Index(
@@ -86,6 +109,11 @@ class Booking(db.Model):
     user_id: Mapped[int | None] = mapped_column(
         ForeignKey("user.id", ondelete="SET NULL"), nullable=True
     )
+    # Copies of the slot's times, so "my bookings" sorts and pages on one index of this table.
+    # A slot's start never changes; its end only through ``regenerate_slots``, which updates
+    # these. Filled from the slot on insert when not given (see ``_copy_slot_times``).
+    slot_starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    slot_ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     seats: Mapped[int] = mapped_column(Integer, default=1)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -113,3 +141,18 @@ class Booking(db.Model):
     def is_live(self) -> bool:
         """Whether the booking still holds or waits for a seat."""
         return self.status in LIVE_STATES
+
+
+@event.listens_for(Booking, "before_insert")
+def _copy_slot_times(_mapper: Mapper[Booking], connection: Connection, target: Booking) -> None:
+    """Fill ``slot_starts_at``/``slot_ends_at`` from the slot when the caller did not."""
+    if target.slot_starts_at is not None and target.slot_ends_at is not None:
+        return
+    slot = target.__dict__.get("slot")
+    if slot is not None:
+        starts, ends = slot.starts_at, slot.ends_at
+    else:
+        starts, ends = connection.execute(
+            select(Slot.starts_at, Slot.ends_at).where(Slot.id == target.slot_id)
+        ).one()
+    target.slot_starts_at, target.slot_ends_at = starts, ends

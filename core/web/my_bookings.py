@@ -17,6 +17,7 @@ from flask import (
     flash,
     redirect,
     render_template,
+    request,
     session,
     url_for,
 )
@@ -32,9 +33,10 @@ from wtforms import RadioField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
 from core.booking import BookingRefused, accept_offer, calendar_feed, cancel, ics, rate
+from core.booking.my_bookings import my_bookings, parse_page
 from core.extensions import db
 from core.i18n import locale_code
-from core.models import Booking, District, Service, Slot, User
+from core.models import Booking, District, Service, User
 from core.models.types import utcnow
 
 bp = Blueprint("bookings", __name__)
@@ -128,31 +130,40 @@ def _base_url() -> str:
 @bp.get("/me/bookings")
 @login_required
 def mine() -> str:
-    """Upcoming and past bookings of the logged-in person, across districts."""
-    rows = list(
-        db.session.scalars(
-            select(Booking)
-            .join(Slot, Slot.id == Booking.slot_id)
-            .where(Booking.user_id == current_user.id)
-            .options(
-                selectinload(Booking.slot),
-                selectinload(Booking.service).selectinload(Service.organisation),
-            )
-            .order_by(Slot.starts_at, Booking.id)
-        )
+    """The logged-in person's upcoming bookings and history, across districts, one page of each.
+
+    ``upcoming_page`` and ``page`` (the history's) are page numbers; junk or out-of-range
+    values show the first page.
+    """
+    upcoming_page = parse_page(request.args.get("upcoming_page"))
+    history_page = parse_page(request.args.get("page"))
+    lists = my_bookings(
+        db.session, current_user.id, upcoming_page=upcoming_page, history_page=history_page
     )
-    now = utcnow()
-    upcoming = [b for b in rows if b.slot.ends_at >= now]
-    past = [b for b in rows if b.slot.ends_at < now]
-    past.reverse()
-    districts = _districts({b.service.district_id for b in rows})
+
+    def upcoming_url(number: int) -> str:
+        """Upcoming page ``number``, the history page kept."""
+        return _list_url(number, lists.history.page, "upcoming-title")
+
+    def history_url(number: int) -> str:
+        """History page ``number``, the upcoming page kept."""
+        return _list_url(lists.upcoming.page, number, "past-title")
+
     return render_template(
         "bookings/mine.html",
-        upcoming=upcoming,
-        past=past,
-        districts=districts,
+        upcoming=lists.upcoming,
+        past=lists.history,
+        districts=lists.districts,
+        upcoming_url=upcoming_url,
+        history_url=history_url,
         locale=locale_code(),
     )
+
+
+def _list_url(upcoming_page: int, history_page: int, anchor: str) -> str:
+    """The address of the list with these pages (first pages left out), scrolled to ``anchor``."""
+    args = {"upcoming_page": upcoming_page, "page": history_page}
+    return url_for("bookings.mine", _anchor=anchor, **{key: n for key, n in args.items() if n > 1})
 
 
 @bp.get("/me/bookings/<public_id>")

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
 
 from bench import generate as gen
 from bench.baseline import PAGE_SIZE
@@ -159,8 +161,12 @@ def test_baseline_booking_write_stops_at_capacity(generated: tuple[str, str, dic
         taken = conn.execute(
             sa.text("SELECT taken FROM slot WHERE id = :i"), {"i": slot_id}
         ).scalar_one()
-        booked = conn.execute(
-            sa.text("SELECT count(*) FROM booking WHERE slot_id = :i AND status = 'confirmed'"),
+        booked = conn.execute(  # with the slot's times copied, as the platform writes them
+            sa.text(
+                "SELECT count(*) FROM booking b JOIN slot sl ON sl.id = b.slot_id "
+                "WHERE b.slot_id = :i AND b.status = 'confirmed' "
+                "AND b.slot_starts_at = sl.starts_at AND b.slot_ends_at = sl.ends_at"
+            ),
             {"i": slot_id},
         ).scalar_one()
     engine.dispose()
@@ -170,15 +176,55 @@ def test_baseline_booking_write_stops_at_capacity(generated: tuple[str, str, dic
 BIGGER = gen.Size(2, 30, 120, 1_200, 900, 80, 120, 20)
 
 
-def page_statements(url: str) -> dict[str, int]:
-    """SQL statements each benchmarked page issues on the generated database at ``url``."""
+def heavy_client(url: str) -> tuple[Flask, FlaskClient]:
+    """The platform over the generated database at ``url``, logged in as the heavy resident."""
     import re
 
     from core import create_app
-    from core.extensions import db
 
     app = create_app({**gen.bench_app_config(url), "CONCILIA_ENV": "testing"})
     client = app.test_client()
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text)
+    assert token is not None
+    login = client.post(
+        "/login",
+        data={"email": gen.HEAVY_EMAIL, "password": gen.PASSWORD, "csrf_token": token.group(1)},
+    )
+    assert login.status_code == 302
+    return app, client
+
+
+def test_baseline_serves_the_same_bookings_as_the_platform(
+    generated: tuple[str, str, dict],
+) -> None:
+    """Same lists, same order, same pages: the baseline's "my bookings" is the platform's."""
+    import re
+
+    from core.extensions import db
+
+    url, _other, _counts = generated
+    app, platform = heavy_client(url)
+    baseline = create_baseline(url).test_client()
+    link = re.compile(r'href="/me/bookings/([A-Za-z0-9_-]+)"')
+    shown = set()
+    for query in ("", "page=2", "upcoming_page=2&page=3", "page=x&upcoming_page=0", "page=99"):
+        ours = link.findall(platform.get(f"/me/bookings?{query}").text)
+        theirs = link.findall(baseline.get(f"/me/bookings?user_id=1&{query}").text)
+        assert ours == theirs, query
+        assert 0 < len(ours) <= 40
+        shown.update(ours)
+    assert len(shown) > 40  # the pages differ: the heavy resident has more than one of each
+    assert baseline.get("/me/bookings").status_code == 400
+    with app.app_context():
+        db.engine.dispose()
+
+
+def page_statements(url: str) -> dict[str, int]:
+    """SQL statements each benchmarked page issues on the generated database at ``url``."""
+    from core.extensions import db
+
+    app, client = heavy_client(url)
     with app.app_context():
         engine = db.engine
         first_service = db.session.execute(
@@ -188,20 +234,13 @@ def page_statements(url: str) -> dict[str, int]:
                 "ORDER BY s.id LIMIT 1"
             )
         ).scalar_one()
-    page = client.get("/login")
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text)
-    assert token is not None
-    login = client.post(
-        "/login",
-        data={"email": gen.HEAVY_EMAIL, "password": gen.PASSWORD, "csrf_token": token.group(1)},
-    )
-    assert login.status_code == 302
     district = gen.MEASURED_DISTRICT
     paths = {
         "home": f"/{district}/",
         "catalogue": f"/{district}/services?category=health",
         "service": f"/{district}/services/{first_service}",
         "my bookings": "/me/bookings",
+        "my bookings, later pages": "/me/bookings?upcoming_page=2&page=2",
     }
     counts: dict[str, int] = {}
     statements: list[str] = []

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 15:09:09.604382
+Create Date: 2026-11-23 15:34:28.891593
 
 """
 from alembic import op
@@ -373,6 +373,8 @@ def upgrade():
     sa.Column('slot_id', sa.Integer(), nullable=False),
     sa.Column('service_id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('slot_starts_at', core.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('slot_ends_at', core.models.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('seats', sa.Integer(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('answers', sa.JSON(), nullable=False),
@@ -404,6 +406,7 @@ def upgrade():
         batch_op.create_index('ix_booking_service_status', ['service_id', 'status', 'slot_id', 'seats', 'cancelled_by', 'rating'], unique=False)
         batch_op.create_index('ix_booking_slot_status', ['slot_id', 'status', 'id'], unique=False)
         batch_op.create_index('ix_booking_user_created', ['user_id', 'created_at'], unique=False)
+        batch_op.create_index('ix_booking_user_slot_ends', ['user_id', 'slot_ends_at', 'id', 'status', 'slot_starts_at'], unique=False)
         batch_op.create_index('ix_booking_waiting', ['service_id', 'slot_id'], unique=False, sqlite_where=sa.text("status IN ('waitlisted', 'offered')"), postgresql_where=sa.text("status IN ('waitlisted', 'offered')"))
         batch_op.create_index('uq_booking_idempotency', ['user_id', 'idempotency_key'], unique=True)
         batch_op.create_index('uq_booking_live_per_user_slot', ['slot_id', 'user_id'], unique=True, sqlite_where=sa.text("status IN ('pending', 'confirmed', 'waitlisted', 'offered')"), postgresql_where=sa.text("status IN ('pending', 'confirmed', 'waitlisted', 'offered')"))
@@ -417,6 +420,7 @@ def downgrade():
         batch_op.drop_index('uq_booking_live_per_user_slot', sqlite_where=sa.text("status IN ('pending', 'confirmed', 'waitlisted', 'offered')"), postgresql_where=sa.text("status IN ('pending', 'confirmed', 'waitlisted', 'offered')"))
         batch_op.drop_index('uq_booking_idempotency')
         batch_op.drop_index('ix_booking_waiting', sqlite_where=sa.text("status IN ('waitlisted', 'offered')"), postgresql_where=sa.text("status IN ('waitlisted', 'offered')"))
+        batch_op.drop_index('ix_booking_user_slot_ends')
         batch_op.drop_index('ix_booking_user_created')
         batch_op.drop_index('ix_booking_slot_status')
         batch_op.drop_index('ix_booking_service_status')
