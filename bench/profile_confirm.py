@@ -159,9 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             session["_fresh"] = True
         page = client.get(prefix, base_url=HTTPS)
         token = CSRF_RE.search(page.get_data(as_text=True)).group(1)  # type: ignore[union-attr]
-        step = client.post(
-            prefix, data={"slot": str(slot_id), "csrf_token": token}, base_url=HTTPS
-        )
+        step = client.post(prefix, data={"slot": str(slot_id), "csrf_token": token}, base_url=HTTPS)
         assert step.status_code == 302, step.status_code
         step = client.post(
             f"{prefix}/applicant",
@@ -209,7 +207,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(
         f"confirm POST: CPU median {p:.2f} ms (wall {statistics.median(wall):.2f} ms), "
         f"statements {min(statements)}-{max(statements)}, "
-        f"transactions {min(transactions)}-{max(transactions)}; "
+        f"commits+rollbacks {min(transactions)}-{max(transactions)}; "
         f"baseline CPU median {b:.2f} ms; ratio baseline/platform {b / p:.2f}"
     )
     if args.cprofile:

@@ -32,12 +32,14 @@ def join_waitlist(
     applicant: Any = None,
     idempotency_key: str | None = None,
     now: datetime | None = None,
+    record_with: Iterable[object] = (),
 ) -> Booking:
     """Put ``user`` on the waiting list of a full slot (status ``waitlisted``); commits.
 
     The same rules as :func:`core.booking.book` apply (eligibility, quota, window, plugins);
     refused with ``waitlist_disabled`` if the service has no waiting list and with
-    ``slot_not_full`` while the seats asked for are still free.
+    ``slot_not_full`` while the seats asked for are still free. ``record_with`` as for
+    :func:`core.booking.book`: new rows committed with the booking, or not at all.
     """
     from core.booking.engine import (
         _existing_by_key,
@@ -76,6 +78,7 @@ def join_waitlist(
         idempotency_key=idempotency_key,
         now=now,
     )
+    db.session.add_all(tuple(record_with))
     result = insert_or_replay(booking, user, idempotency_key)
     if result is not booking:
         return result

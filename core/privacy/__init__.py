@@ -49,11 +49,11 @@ def _client_ip() -> str:
     return (request.remote_addr or "")[:64] if has_request_context() else ""
 
 
-def record_consent(
+def new_consent(
     user: User, *, district_slug: str | None, version: str, purpose: str = "account"
 ) -> Consent:
-    """Record that ``user`` accepted a notice (the platform's if no district); no commit."""
-    consent = Consent(
+    """The row saying that ``user`` accepted a notice, now (not added to the session)."""
+    return Consent(
         user_id=user.id,
         district_slug=district_slug,
         purpose=purpose[:32],
@@ -61,6 +61,13 @@ def record_consent(
         accepted_at=utcnow(),
         ip=_client_ip(),
     )
+
+
+def record_consent(
+    user: User, *, district_slug: str | None, version: str, purpose: str = "account"
+) -> Consent:
+    """Record that ``user`` accepted a notice (the platform's if no district); no commit."""
+    consent = new_consent(user, district_slug=district_slug, version=version, purpose=purpose)
     db.session.add(consent)
     return consent
 
@@ -326,10 +333,11 @@ def purge(*, now: datetime | None = None, dry_run: bool = False) -> PurgeReport:
     return report
 
 
-def record_booking_consent(user: User, district_slug: str, version: str) -> None:
-    """Record the privacy consent given on a booking's summary page, once per notice version.
+def booking_consent_to_record(user: User, district_slug: str, version: str) -> Consent | None:
+    """The consent row a booking's summary page adds (not in the session), once per version.
 
-    Commits. A person who books again under the same notice version is not recorded again.
+    ``None`` when the person already accepted this version of the district's notice for a
+    booking. The booking engine writes the row in the booking's own transaction.
     """
     seen = db.session.scalar(
         select(Consent.id).where(
@@ -339,8 +347,19 @@ def record_booking_consent(user: User, district_slug: str, version: str) -> None
             Consent.notice_version == str(version),
         )
     )
-    if seen is None:
-        record_consent(user, district_slug=district_slug, version=version, purpose="booking")
+    if seen is not None:
+        return None
+    return new_consent(user, district_slug=district_slug, version=version, purpose="booking")
+
+
+def record_booking_consent(user: User, district_slug: str, version: str) -> None:
+    """Record the privacy consent given on a booking's summary page, once per notice version.
+
+    Commits. A person who books again under the same notice version is not recorded again.
+    """
+    consent = booking_consent_to_record(user, district_slug, version)
+    if consent is not None:
+        db.session.add(consent)
         db.session.commit()
 
 

@@ -34,7 +34,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from sqlalchemy import select
+from sqlalchemy import inspect, select
+from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 from wtforms import BooleanField, EmailField, Field, HiddenField, IntegerField, StringField
@@ -54,7 +55,7 @@ from core.extensions import db, limiter
 from core.i18n import locale_code
 from core.models import Booking, District, Service, Slot, User
 from core.models.types import utcnow
-from core.privacy import record_booking_consent
+from core.privacy import booking_consent_to_record
 from core.tenancy import get_district_or_404
 
 log = logging.getLogger(__name__)
@@ -223,11 +224,13 @@ def clear_flow(service: Service) -> None:
 def _service_or_404(district_slug: str, service_id: int) -> tuple[District, Service]:
     _config, district = get_district_or_404(district_slug)
     service = db.session.scalar(
-        select(Service).where(
+        select(Service)
+        .where(
             Service.id == service_id,
             Service.district_id == district.id,
             Service.status == "published",
         )
+        .options(joinedload(Service.organisation, innerjoin=True))  # every step shows it
     )
     if service is None:
         abort(404)
@@ -288,11 +291,13 @@ def _stored_choice(service: Service, state: dict[str, Any]) -> Choice | None:
     return Choice(slot, bool(state.get("waitlist")))
 
 
-def _details_form(service: Service, state: dict[str, Any]) -> tuple[FlaskForm, list[str]]:
-    """The step-2 form filled from the session (no CSRF: it is re-validation, not a POST)."""
+def _details_form(service: Service, state: dict[str, Any]) -> tuple[FlaskForm, list[str], bool]:
+    """The step-2 form filled from the session (no CSRF: it is re-validation, not a POST),
+    its plugin field names, and whether step 2 asks anything (:func:`needs_details`)."""
     form_class, names = details_form_class(service)
     data = MultiDict([(k, v) for k, values in (state.get("details") or {}).items() for v in values])
-    return form_class(formdata=data, meta={"csrf": False}), names
+    asks = service.max_seats_per_booking > 1 or bool(names)
+    return form_class(formdata=data, meta={"csrf": False}), names, asks
 
 
 def _answers(form: FlaskForm, names: Iterable[str]) -> dict[str, Any]:
@@ -497,8 +502,8 @@ def review(service: Service, state: dict[str, Any]) -> tuple[Review | None, str]
     choice = _stored_choice(service, state)
     if choice is None:
         return None, "booking.start"
-    form, names = _details_form(service, state)
-    if needs_details(service) and (not state.get("details") or not form.validate()):
+    form, names, asks = _details_form(service, state)
+    if asks and (not state.get("details") or not form.validate()):
         return None, "booking.details"
     stored = state.get("applicant")
     applicant_form = ApplicantForm(formdata=MultiDict(stored or {}), meta={"csrf": False})
@@ -621,7 +626,12 @@ def _booking_rate_key() -> str:
 )
 @login_required
 def confirm(district: str, service_id: int) -> Response | tuple[str, int]:
-    """Book (or join the waiting list) with the engine; refusals are shown on the summary."""
+    """Book (or join the waiting list) with the engine; refusals are shown on the summary.
+
+    The privacy consent is written in the booking's own transaction. A summary submitted
+    again after its booking was made (the flow is gone by then) shows that booking; while the
+    flow is there, the engine itself answers a repeated key with the first booking.
+    """
     row, service = _service_or_404(district, service_id)
     form = ConfirmForm()
     user: User = current_user._get_current_object()
@@ -631,16 +641,18 @@ def confirm(district: str, service_id: int) -> Response | tuple[str, int]:
     key = (form.idempotency_key.data or "").strip()
     if not KEY_RE.match(key):
         abort(400)
-    replay = _replayed(user, key)
-    if replay is not None and replay.service_id == service.id:
-        clear_flow(service)
-        return _done(replay)
     state = flow_state(service)
     data, back_to = review(service, state)
-    if data is None:
-        return _restart_at(row, service, back_to)
-    if not valid:
+    if data is None or not valid:
+        replay = _replayed(user, key)
+        if replay is not None and replay.service_id == service.id:
+            clear_flow(service)
+            return _done(replay)
+        if data is None:
+            return _restart_at(row, service, back_to)
         return _render_summary(row, service, data, form, status=422)
+    version = get_district_or_404(row.slug)[0].privacy_notice_version
+    consent = booking_consent_to_record(user, row.slug, version)
     operation = join_waitlist if data.choice.waitlist else book
     try:
         booking = operation(
@@ -650,16 +662,16 @@ def confirm(district: str, service_id: int) -> Response | tuple[str, int]:
             answers=data.answers,
             applicant=data.applicant,
             idempotency_key=key,
+            record_with=[consent] if consent is not None else [],
         )
     except BookingRefused as refused:
         db.session.rollback()
         conflict = bool(CONFLICT_CODES & set(refused.codes))
-        data, _back = review(service, state)
-        if data is None:
-            return _restart_at(row, service, _back)
         return _render_summary(
             row, service, data, form, status=409 if conflict else 422, problems=refused.messages
         )
+    if consent is not None and inspect(consent).transient:  # a replay wrote nothing
+        db.session.add(consent)
+        db.session.commit()
     clear_flow(service)
-    record_booking_consent(user, row.slug, get_district_or_404(row.slug)[0].privacy_notice_version)
     return _done(booking)
