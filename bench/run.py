@@ -713,6 +713,7 @@ async def contention(
             raise RuntimeError(f"booking start page answered HTTP {page.status}")
         return csrf(page)
 
+    log(f"  contention: logged in after {time.perf_counter() - started:.0f}s")
     tokens = await gather_limited([start_page(jar) for jar in jars], PREPARE_CONCURRENCY)
     await gather_limited(
         [
@@ -721,7 +722,10 @@ async def contention(
         ],
         PREPARE_CONCURRENCY,
     )
-    log(f"  contention: preparing {len(plan_p)} bookings up to the summary step …")
+    log(
+        f"  contention: applicants entered after {time.perf_counter() - started:.0f}s; "
+        f"preparing {len(plan_p)} bookings up to the summary step …"
+    )
     attempts: list[Attempt] = await gather_limited(
         [prepare_attempt(platform.port, jars[c], tokens[c], p_service, s) for c, s in plan_p],
         PREPARE_CONCURRENCY,

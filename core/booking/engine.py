@@ -11,7 +11,7 @@ PostgreSQL) or the database's write lock (on SQLite) is held for as little as po
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -211,7 +211,7 @@ def book(
     applicant: Applicant | None = None,
     idempotency_key: str | None = None,
     now: datetime | None = None,
-    record_with: Iterable[object] = (),
+    in_transaction: Callable[[Booking], object] | None = None,
 ) -> Booking:
     """Book ``seats`` seats of a slot for ``user``; returns the committed booking.
 
@@ -219,9 +219,9 @@ def book(
     then the seats are claimed atomically (``slot_full`` if someone was faster). The
     booking is ``pending`` if the service requires approval, else ``confirmed``. Repeating
     a call with the same ``idempotency_key`` returns the first booking unchanged.
-    ``record_with`` are new rows (e.g. the privacy consent given on the booking's summary
-    page) written in the booking's own transaction: committed with it, or not at all; a
-    replayed request writes none of them.
+    ``in_transaction`` is called with the new booking right after its row is written, in
+    its transaction (e.g. to record the privacy consent given on the summary page): what it
+    writes is committed with the booking, or not at all. A replay does not call it.
     """
     try:
         return _book(
@@ -232,7 +232,7 @@ def book(
             applicant=applicant,
             idempotency_key=idempotency_key,
             now=now or utcnow(),
-            record_with=tuple(record_with),
+            in_transaction=in_transaction,
         )
     except _Replay as replay:
         return replay.booking
@@ -247,7 +247,7 @@ def _book(
     applicant: Applicant | None,
     idempotency_key: str | None,
     now: datetime,
-    record_with: tuple[object, ...],
+    in_transaction: Callable[[Booking], object] | None,
 ) -> Booking:
     # Reads and slow work only, until the booking is written.
     existing, booked = prior_bookings(user, slot_id, idempotency_key)
@@ -269,12 +269,15 @@ def _book(
         idempotency_key=idempotency_key,
         now=now,
     )
-    notifications.booking_event(booking, status)  # rendered now, queued in this transaction
-    db.session.add_all(record_with)
-    # The writes: the booking with its mail (one flush), then the seat claim, then commit.
+    mail = notifications.booking_mail(booking, status)  # rendered before any write
+    # The writes: the booking, its mail, the caller's rows, the seat claim last; then commit.
     result = insert_or_replay(booking, user, idempotency_key)
     if result is not booking:  # an identical request committed first
         return result
+    if mail is not None:
+        db.session.add(mail)
+    if in_transaction is not None:
+        in_transaction(booking)
     recheck_quota(ctx, user, idempotency_key)
     if not claim_seats(slot.id, seats):
         raise refuse_or_replay([BookingProblem.of("slot_full")], user, idempotency_key)

@@ -19,7 +19,7 @@ from core.booking.states import StateChange
 from core.extensions import db
 from core.models import Booking, District, OutboxMessage
 from core.models.types import utcnow
-from core.notifications.outbox import queue_mail
+from core.notifications.outbox import new_mail
 
 SUBJECTS: dict[str, Any] = {
     "confirmed": _l("Booking confirmed: %(service)s"),
@@ -85,7 +85,7 @@ def _render(
         subject = str(SUBJECTS[event]) % {"service": title}
         text = render_template(f"mail/booking_{event}.txt", **context)
         html = render_template(f"mail/booking_{event}.html", **context)
-    return queue_mail(recipient, subject, text, body_html=html, kind=f"booking_{event}")
+    return new_mail(recipient, subject, text, body_html=html, kind=f"booking_{event}")
 
 
 def _resident_locale(booking: Booking) -> str:
@@ -96,14 +96,25 @@ def _resident_locale(booking: Booking) -> str:
     return district.default_locale if district and district.default_locale else "it"
 
 
-def booking_event(booking: Booking, event: str) -> OutboxMessage | None:
-    """Queue the resident's mail for ``event`` (``confirmed``, ``pending``, ``approved``,
-    ``rejected``, ``cancelled``, ``waitlisted``, ``offered``, ``offer_expired``, ``reminder``).
+def booking_mail(booking: Booking, event: str) -> OutboxMessage | None:
+    """The resident's mail for ``event``, rendered but not queued (see :func:`booking_event`).
+
+    The booking engine renders it before any write and queues it once the booking is in.
     """
     recipient = booking.applicant_email or (booking.user.email if booking.user else "")
     if not recipient:
         return None
     return _render(event, booking, recipient, _resident_locale(booking))
+
+
+def booking_event(booking: Booking, event: str) -> OutboxMessage | None:
+    """Queue the resident's mail for ``event`` (``confirmed``, ``pending``, ``approved``,
+    ``rejected``, ``cancelled``, ``waitlisted``, ``offered``, ``offer_expired``, ``reminder``).
+    """
+    message = booking_mail(booking, event)
+    if message is not None:
+        db.session.add(message)
+    return message
 
 
 def provider_cancellation(booking: Booking) -> OutboxMessage | None:
@@ -115,7 +126,9 @@ def provider_cancellation(booking: Booking) -> OutboxMessage | None:
     locale = district.default_locale if district and district.default_locale else "it"
     base = current_app.config["CONCILIA_BASE_URL"].rstrip("/")
     link = f"{base}/{district.slug}/provider/bookings" if district else base
-    return _render("provider_cancelled", booking, organisation.email, locale, link=link)
+    message = _render("provider_cancelled", booking, organisation.email, locale, link=link)
+    db.session.add(message)
+    return message
 
 
 def for_change(change: StateChange) -> OutboxMessage | None:

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import has_request_context, request
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, exists, insert, literal, or_, select, update
 
 from core.extensions import db
 from core.models import (
@@ -333,34 +333,24 @@ def purge(*, now: datetime | None = None, dry_run: bool = False) -> PurgeReport:
     return report
 
 
-def booking_consent_to_record(user: User, district_slug: str, version: str) -> Consent | None:
-    """The consent row a booking's summary page adds (not in the session), once per version.
-
-    ``None`` when the person already accepted this version of the district's notice for a
-    booking. The booking engine writes the row in the booking's own transaction.
-    """
-    seen = db.session.scalar(
-        select(Consent.id).where(
-            Consent.user_id == user.id,
-            Consent.district_slug == district_slug,
-            Consent.purpose == "booking",
-            Consent.notice_version == str(version),
-        )
-    )
-    if seen is not None:
-        return None
-    return new_consent(user, district_slug=district_slug, version=version, purpose="booking")
-
-
 def record_booking_consent(user: User, district_slug: str, version: str) -> None:
     """Record the privacy consent given on a booking's summary page, once per notice version.
 
-    Commits. A person who books again under the same notice version is not recorded again.
+    One statement in the caller's transaction (no commit; the booking engine runs it in the
+    booking's own): the consent row is inserted unless the person already accepted this
+    version of the district's notice for a booking.
     """
-    consent = booking_consent_to_record(user, district_slug, version)
-    if consent is not None:
-        db.session.add(consent)
-        db.session.commit()
+    table = Consent.__table__
+    row = new_consent(user, district_slug=district_slug, version=version, purpose="booking")
+    seen = exists().where(
+        table.c.user_id == row.user_id,
+        table.c.district_slug == row.district_slug,
+        table.c.purpose == row.purpose,
+        table.c.notice_version == row.notice_version,
+    )
+    columns = ("user_id", "district_slug", "purpose", "notice_version", "accepted_at", "ip")
+    values = select(*(literal(getattr(row, c), table.c[c].type) for c in columns)).where(~seen)
+    db.session.execute(insert(table).from_select(columns, values))
 
 
 #: Put this in a booking field's ``render_kw`` to ask for health details in free text on

@@ -34,7 +34,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from sqlalchemy import inspect, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
@@ -55,7 +55,7 @@ from core.extensions import db, limiter
 from core.i18n import locale_code
 from core.models import Booking, District, Service, Slot, User
 from core.models.types import utcnow
-from core.privacy import booking_consent_to_record
+from core.privacy import record_booking_consent
 from core.tenancy import get_district_or_404
 
 log = logging.getLogger(__name__)
@@ -127,7 +127,7 @@ class ConfirmForm(FlaskForm):
         ),
         validators=[DataRequired(message=_l("You must accept the privacy notice to book."))],
     )
-    idempotency_key = HiddenField()
+    idempotency_key = HiddenField(label="")  # a label: WTForms would translate a made-up one
 
 
 def plugin_fields(service: Service) -> list[tuple[str, Field]]:
@@ -628,7 +628,7 @@ def _booking_rate_key() -> str:
 def confirm(district: str, service_id: int) -> Response | tuple[str, int]:
     """Book (or join the waiting list) with the engine; refusals are shown on the summary.
 
-    The privacy consent is written in the booking's own transaction. A summary submitted
+    The privacy consent is recorded in the booking's own transaction. A summary submitted
     again after its booking was made (the flow is gone by then) shows that booking; while the
     flow is there, the engine itself answers a repeated key with the first booking.
     """
@@ -652,7 +652,6 @@ def confirm(district: str, service_id: int) -> Response | tuple[str, int]:
             return _restart_at(row, service, back_to)
         return _render_summary(row, service, data, form, status=422)
     version = get_district_or_404(row.slug)[0].privacy_notice_version
-    consent = booking_consent_to_record(user, row.slug, version)
     operation = join_waitlist if data.choice.waitlist else book
     try:
         booking = operation(
@@ -662,7 +661,7 @@ def confirm(district: str, service_id: int) -> Response | tuple[str, int]:
             answers=data.answers,
             applicant=data.applicant,
             idempotency_key=key,
-            record_with=[consent] if consent is not None else [],
+            in_transaction=lambda _booking: record_booking_consent(user, row.slug, version),
         )
     except BookingRefused as refused:
         db.session.rollback()
@@ -670,8 +669,5 @@ def confirm(district: str, service_id: int) -> Response | tuple[str, int]:
         return _render_summary(
             row, service, data, form, status=409 if conflict else 422, problems=refused.messages
         )
-    if consent is not None and inspect(consent).transient:  # a replay wrote nothing
-        db.session.add(consent)
-        db.session.commit()
     clear_flow(service)
     return _done(booking)
