@@ -14,9 +14,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Integer, Select, and_, bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from core.booking import notifications, waitlist
@@ -67,14 +68,23 @@ def _existing_by_key(user: User, key: str) -> Booking | None:
     )
 
 
+@cache
+def _prior_query(with_key: bool) -> Select[tuple[Booking]]:
+    """The query of :func:`prior_bookings`, built once (``user_id``, ``slot_id``, ``key``)."""
+    live_here = and_(
+        Booking.slot_id == bindparam("slot_id", type_=Integer), Booking.status.in_(LIVE_STATES)
+    )
+    wanted = or_(Booking.idempotency_key == bindparam("key"), live_here) if with_key else live_here
+    return select(Booking).where(Booking.user_id == bindparam("user_id", type_=Integer), wanted)
+
+
 def prior_bookings(user: User, slot_id: int, key: str | None) -> tuple[Booking | None, bool]:
     """One read for two questions: the booking an earlier request with ``key`` made (if any),
     and whether ``user`` already holds a live booking of the slot."""
-    live_here = and_(Booking.slot_id == slot_id, Booking.status.in_(LIVE_STATES))
     if key:
         _check_key(key)
-    wanted = or_(Booking.idempotency_key == key, live_here) if key else live_here
-    rows = db.session.scalars(select(Booking).where(Booking.user_id == user.id, wanted)).all()
+    params = {"user_id": user.id, "slot_id": slot_id, "key": key}
+    rows = db.session.scalars(_prior_query(bool(key)), params).all()
     earlier = next((b for b in rows if key and b.idempotency_key == key), None)
     booked = any(b.slot_id == slot_id and b.status in LIVE_STATES for b in rows)
     return earlier, booked

@@ -6,14 +6,19 @@ change it announces is committed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
+from babel.support import NullTranslations
 from flask import current_app, render_template
-from flask_babel import force_locale
+from flask_babel import force_locale, get_translations
 from flask_babel import lazy_gettext as _l
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 
 from core.booking.states import StateChange
 from core.extensions import db
@@ -51,6 +56,24 @@ def format_local(moment: datetime, zone: ZoneInfo, locale: str) -> str:
     )
 
 
+def catalog_gettext(catalog: NullTranslations) -> Callable[..., str]:
+    """Jinja's ``gettext`` (the new-style one ``_()`` calls) over one catalog.
+
+    A mail is rendered in one forced locale, so its catalog is looked up once instead of on
+    each of the twenty-odd ``_()`` of a booking mail. Same rules as Jinja's: the result is
+    marked safe under autoescape, then formatted with the call's keyword arguments.
+    """
+
+    @pass_context
+    def gettext(context: Context, message: str, **variables: Any) -> str:
+        text = catalog.ugettext(message)
+        if context.eval_ctx.autoescape:
+            text = Markup(text)
+        return text % variables
+
+    return gettext
+
+
 def _render(
     event: str, booking: Booking, recipient: str, locale: str, **extra: Any
 ) -> OutboxMessage:
@@ -75,6 +98,7 @@ def _render(
             "calendar_link": "",
             "cancel_until": "",
             "district_name": district.name if district else "",
+            "gettext": catalog_gettext(get_translations()),
         }
         if event in CALENDAR_EVENTS:
             context["calendar_link"] = booking_link(booking) + ".ics"

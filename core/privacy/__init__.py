@@ -17,10 +17,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from flask import has_request_context, request
-from sqlalchemy import delete, exists, insert, literal, or_, select, update
+from sqlalchemy import Insert, bindparam, delete, exists, insert, or_, select, update
 
 from core.extensions import db
 from core.models import (
@@ -340,17 +341,26 @@ def record_booking_consent(user: User, district_slug: str, version: str) -> None
     booking's own): the consent row is inserted unless the person already accepted this
     version of the district's notice for a booking.
     """
-    table = Consent.__table__
     row = new_consent(user, district_slug=district_slug, version=version, purpose="booking")
-    seen = exists().where(
-        table.c.user_id == row.user_id,
-        table.c.district_slug == row.district_slug,
-        table.c.purpose == row.purpose,
-        table.c.notice_version == row.notice_version,
+    db.session.execute(
+        _insert_consent_once(), {f"new_{c}": getattr(row, c) for c in _CONSENT_COLUMNS}
     )
-    columns = ("user_id", "district_slug", "purpose", "notice_version", "accepted_at", "ip")
-    values = select(*(literal(getattr(row, c), table.c[c].type) for c in columns)).where(~seen)
-    db.session.execute(insert(table).from_select(columns, values))
+
+
+_CONSENT_COLUMNS = ("user_id", "district_slug", "purpose", "notice_version", "accepted_at", "ip")
+
+
+@cache
+def _insert_consent_once() -> Insert:
+    """``INSERT INTO consent … SELECT <the new row> WHERE NOT EXISTS (<the same acceptance>)``,
+    built once (its parameters are ``new_<column>``)."""
+    table = Consent.__table__
+    new = {c: bindparam(f"new_{c}", type_=table.c[c].type) for c in _CONSENT_COLUMNS}
+    seen = exists().where(
+        *(table.c[c] == new[c] for c in ("user_id", "district_slug", "purpose", "notice_version"))
+    )
+    values = select(*new.values()).where(~seen)
+    return insert(table).from_select(_CONSENT_COLUMNS, values)
 
 
 #: Put this in a booking field's ``render_kw`` to ask for health details in free text on
