@@ -38,6 +38,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,7 @@ from bench import generate as gen  # noqa: E402
 HOST = "127.0.0.1"
 DISTRICT = gen.MEASURED_DISTRICT
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+PREPARE_CONCURRENCY = 8  # untimed preparation: enough to keep both workers busy
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 KEY_RE = re.compile(r'name="idempotency_key"[^>]*value="([^"]+)"')
 
@@ -389,24 +391,43 @@ class Attempt:
     form: dict[str, str]
 
 
-async def prepare_attempt(
-    port: int, base: Jar, token: str, service_id: int, slot_id: int
-) -> Attempt:
-    """Walk the booking flow up to the summary (untimed) in a copy of ``base``'s session."""
-    jar = base.copy()
+async def choose_slot(port: int, jar: Jar, token: str, service_id: int, slot_id: int) -> None:
+    """Booking step 1 (date and time) in ``jar``'s session."""
     prefix = f"/{DISTRICT}/services/{service_id}/book"
     step = await request(port, "POST", prefix, {"slot": str(slot_id), "csrf_token": token}, jar)
     if step.status not in (302, 303):
         raise RuntimeError(f"booking step 1 answered HTTP {step.status}")
+
+
+async def prepare_resident(port: int, jar: Jar, token: str, service_id: int, slot_id: int) -> None:
+    """Steps 1 and 3 once in a resident's own session: the applicant is then remembered.
+
+    The flow keeps the applicant's details when another time is chosen at step 1 (only the
+    idempotency key is dropped), so every attempt of this resident starts from this session.
+    """
+    await choose_slot(port, jar, token, service_id, slot_id)
     step = await request(
         port,
         "POST",
-        f"{prefix}/applicant",
+        f"/{DISTRICT}/services/{service_id}/book/applicant",
         {"name": "Bench Contender", "email": "contender@bench.example", "csrf_token": token},
         jar,
     )
     if step.status not in (302, 303):
         raise RuntimeError(f"booking step 3 answered HTTP {step.status}")
+
+
+async def prepare_attempt(
+    port: int, base: Jar, token: str, service_id: int, slot_id: int
+) -> Attempt:
+    """Walk the booking flow up to the summary (untimed) in a copy of ``base``'s session.
+
+    ``base`` went through :func:`prepare_resident`: choosing this attempt's time (step 1) and
+    opening the summary (which creates the idempotency key) are the two requests left.
+    """
+    jar = base.copy()
+    prefix = f"/{DISTRICT}/services/{service_id}/book"
+    await choose_slot(port, jar, token, service_id, slot_id)
     summary = await request(port, "GET", f"{prefix}/summary", jar=jar)
     key = KEY_RE.search(summary.body.decode("utf-8", "replace"))
     if summary.status != 200 or not key:
@@ -509,6 +530,42 @@ def reset_contention(app_url: str) -> None:
     engine.dispose()
 
 
+def ensure_contention_slots(app_url: str, count: int) -> None:
+    """Give both contention services at least ``count`` slots of 5 seats (``--contention-slots``
+    above what the size generated): one an hour after their last, 30 minutes long."""
+    from core.models import Service, Slot
+
+    engine = sa.create_engine(app_url)
+    with engine.begin() as conn:
+        for slug in (gen.CONTENTION_SLUG, gen.CONTENTION_SLUG + "-baseline"):
+            sid = conn.execute(sa.select(Service.id).where(Service.slug == slug)).scalar_one()
+            have, last = conn.execute(
+                sa.select(sa.func.count(Slot.id), sa.func.max(Slot.starts_at)).where(
+                    Slot.service_id == sid
+                )
+            ).one()
+            if have >= count:
+                continue
+            log(f"  contention: adding {count - have} slots to {slug}")
+            rows = []
+            for k in range(1, count - have + 1):
+                start = last + timedelta(hours=k)
+                rows.append(
+                    {
+                        "service_id": sid,
+                        "starts_at": start,
+                        "ends_at": start + timedelta(minutes=30),
+                        "capacity": gen.CONTENTION_SEATS,
+                        "taken": 0,
+                        "kind": "regular",
+                        "title": "",
+                        "cancelled": False,
+                    }
+                )
+            conn.execute(sa.insert(Slot.__table__), rows)
+    engine.dispose()
+
+
 def contention_counts(app_url: str, service_id: int) -> tuple[int, int, int]:
     """(confirmed bookings, seats taken, slots over capacity) of a contention service."""
     engine = sa.create_engine(app_url)
@@ -568,13 +625,17 @@ class Options:
     contention_slots: int
     per_slot: int
     seed: int
+    only: str = ""
 
 
 async def run_scenarios(
     platform: Server, baseline: Server, setup: Setup, opts: Options
 ) -> dict[str, dict[str, Any]]:
-    """Every scenario against both servers; results by scenario name."""
+    """Every scenario against both servers (or only ``opts.only``); results by scenario name."""
     out: dict[str, dict[str, Any]] = {}
+    if opts.only == "contention":
+        out["booking under contention"] = await contention(platform, baseline, setup, opts)
+        return out
     rng = random.Random(opts.seed)
     services = setup.service_ids or [1]
 
@@ -691,23 +752,36 @@ async def contention(
     p_service, p_slots = setup.contention["platform"]
     p_slots = p_slots[: opts.contention_slots]
     plan_p = attempt_plan(p_slots, len(clients), opts.per_slot, opts.seed)
+    started = time.perf_counter()
     log(f"  contention: logging in {len(clients)} residents …")
-    jars = await gather_limited([login(platform.port, e) for e in emails], 8)
-    first = await request(
-        platform.port, "GET", f"/{DISTRICT}/services/{p_service}/book", jar=jars[0].copy()
-    )
-    if first.status != 200:
-        raise RuntimeError(f"booking start page answered HTTP {first.status}")
-    tokens = []
-    for jar in jars:
+    jars = await gather_limited([login(platform.port, e) for e in emails], PREPARE_CONCURRENCY)
+
+    async def start_page(jar: Jar) -> str:
         page = await request(
             platform.port, "GET", f"/{DISTRICT}/services/{p_service}/book", jar=jar
         )
-        tokens.append(csrf(page))
-    log(f"  contention: preparing {len(plan_p)} bookings up to the summary step …")
-    attempts: list[Attempt] = await gather_limited(
-        [prepare_attempt(platform.port, jars[c], tokens[c], p_service, s) for c, s in plan_p], 16
+        if page.status != 200:
+            raise RuntimeError(f"booking start page answered HTTP {page.status}")
+        return csrf(page)
+
+    log(f"  contention: logged in after {time.perf_counter() - started:.0f}s")
+    tokens = await gather_limited([start_page(jar) for jar in jars], PREPARE_CONCURRENCY)
+    await gather_limited(
+        [
+            prepare_resident(platform.port, jar, token, p_service, p_slots[0])
+            for jar, token in zip(jars, tokens, strict=True)
+        ],
+        PREPARE_CONCURRENCY,
     )
+    log(
+        f"  contention: applicants entered after {time.perf_counter() - started:.0f}s; "
+        f"preparing {len(plan_p)} bookings up to the summary step …"
+    )
+    attempts: list[Attempt] = await gather_limited(
+        [prepare_attempt(platform.port, jars[c], tokens[c], p_service, s) for c, s in plan_p],
+        PREPARE_CONCURRENCY,
+    )
+    log(f"  contention: prepared in {time.perf_counter() - started:.0f}s")
 
     async def platform_call(i: int) -> Response:
         attempt = attempts[i]
@@ -806,6 +880,7 @@ def run_backend(backend: str, size: str, args: argparse.Namespace, opts: Options
     """Generate (unless reused), serve, measure one backend; its results."""
     app_url = prepare_data(backend, size, args)
     reset_contention(app_url)
+    ensure_contention_slots(app_url, opts.contention_slots)
     setup = inspect(app_url)
     env = server_env(app_url)
     platform = Server(f"platform-{backend}", "core:create_app()", env, opts.workers)
@@ -866,7 +941,9 @@ def run_growth(
                 Server(
                     f"platform-{backend}-{size}",
                     "core:create_app()",
-                    server_env(app_url),
+                    # every request runs the page's queries: growth is about the data, and the
+                    # public page cache would hide it
+                    {**server_env(app_url), "CONCILIA_PUBLIC_CACHE_SECONDS": "0"},
                     opts.workers,
                 )
             )
@@ -961,6 +1038,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="catalogue growth: comma-separated sizes served together, e.g. small,medium",
     )
     parser.add_argument("--growth-path", default=GROWTH_PATH, help="the page --growth requests")
+    parser.add_argument(
+        "--only", default="", choices=("", "contention"), help="run this scenario alone"
+    )
     parser.add_argument("--json", default=str(ROOT / "instance" / "bench-results.json"))
     args = parser.parse_args(argv)
     growth_sizes = [s.strip() for s in args.growth.split(",") if s.strip()]
@@ -983,6 +1063,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             contention_slots=args.contention_slots or gen.SIZES[size].contention_slots,
             per_slot=args.per_slot,
             seed=args.seed,
+            only=args.only,
         )
         for backend in backends:
             results = run_backend(backend, size, args, opts)

@@ -3,15 +3,21 @@
 One code path for the web flow, the API and the CLI. Each operation runs in one
 transaction over ``db.session`` (checks, atomic seat claim, booking row, outbox mail),
 commits, and only then calls the plugins' ``booking_created`` / ``booking_state_changed``.
+
+:func:`book` does its reads and the slow work (rendering the mail) first, then writes the
+booking and its mail, claims the seats last and commits at once: the slot's row lock (on
+PostgreSQL) or the database's write lock (on SQLite) is held for as little as possible.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Integer, Select, and_, bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from core.booking import notifications, waitlist
@@ -27,7 +33,7 @@ from core.booking.seats import claim_seats, release_seats
 from core.booking.states import StateChange, call_after_commit, holds_seats, transition
 from core.extensions import db
 from core.models import Booking, Slot, User
-from core.models.bookings import LIVE_STATES
+from core.models.bookings import LIVE_STATES, new_public_id
 from core.models.types import utcnow
 
 CANCELLED_BY = ("resident", "provider", "admin", "system")
@@ -50,12 +56,54 @@ def _load_slot(slot_id: int) -> Slot:
     return slot
 
 
-def _existing_by_key(user: User, key: str) -> Booking | None:
+def _check_key(key: str) -> None:
     if len(key) > KEY_MAX_LENGTH:
         raise ValueError(f"idempotency keys have at most {KEY_MAX_LENGTH} characters")
+
+
+def _existing_by_key(user: User, key: str) -> Booking | None:
+    _check_key(key)
     return db.session.scalar(
         select(Booking).where(Booking.user_id == user.id, Booking.idempotency_key == key)
     )
+
+
+@cache
+def _prior_query(with_key: bool) -> Select[tuple[Booking]]:
+    """The query of :func:`prior_bookings`, built once (``user_id``, ``slot_id``, ``key``)."""
+    live_here = and_(
+        Booking.slot_id == bindparam("slot_id", type_=Integer), Booking.status.in_(LIVE_STATES)
+    )
+    wanted = or_(Booking.idempotency_key == bindparam("key"), live_here) if with_key else live_here
+    return select(Booking).where(Booking.user_id == bindparam("user_id", type_=Integer), wanted)
+
+
+def prior_bookings(user: User, slot_id: int, key: str | None) -> tuple[Booking | None, bool]:
+    """One read for two questions: the booking an earlier request with ``key`` made (if any),
+    and whether ``user`` already holds a live booking of the slot."""
+    if key:
+        _check_key(key)
+    params = {"user_id": user.id, "slot_id": slot_id, "key": key}
+    rows = db.session.scalars(_prior_query(bool(key)), params).all()
+    earlier = next((b for b in rows if key and b.idempotency_key == key), None)
+    booked = any(b.slot_id == slot_id and b.status in LIVE_STATES for b in rows)
+    return earlier, booked
+
+
+def commit_keeping_loaded() -> None:
+    """Commit without expiring the objects the session holds.
+
+    They were read during this unit of work, and the new rows hold exactly what was written
+    (the seat counts the claim changed are expired by the claim itself), so the caller and the
+    after-commit hooks use them without reading every row back.
+    """
+    session = db.session()
+    expire = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
 
 
 def _price(ctx: BookingContext, user: User, seats: int) -> int:
@@ -77,9 +125,17 @@ def new_booking(
     idempotency_key: str | None,
     now: datetime,
 ) -> Booking:
-    """A booking row (added to the session, not flushed) for ``user`` on ``ctx.slot``."""
+    """A booking row (not yet in the session) for ``user`` on ``ctx.slot``.
+
+    Its public id and relationships are set, so the mail about it can be rendered before it
+    is written.
+    """
     applicant = applicant or Applicant()
     return Booking(
+        public_id=new_public_id(),
+        slot=ctx.slot,
+        service=ctx.service,
+        user=user,
         slot_id=ctx.slot.id,
         slot_starts_at=ctx.slot.starts_at,
         slot_ends_at=ctx.slot.ends_at,
@@ -123,16 +179,18 @@ def refuse_or_replay(
 
 
 def recheck_quota(ctx: BookingContext, user: User, idempotency_key: str | None) -> None:
-    """Count the quota again inside the write transaction, with the person's row locked.
+    """Count the quota again inside the write transaction, the new booking already written.
 
-    The first check ran before the seat claim; two requests of the same person for
-    different slots could both pass it. Here, on PostgreSQL the ``FOR UPDATE`` lock on the
-    user row serializes them; on SQLite the claim already holds the database's write lock.
+    The first check ran before any write; two requests of the same person for different
+    slots could both pass it. Here, on PostgreSQL a ``FOR NO KEY UPDATE`` lock on the user
+    row serializes them (it does not conflict with the key-share lock that the booking rows'
+    foreign key takes, so two such requests cannot deadlock); on SQLite the booking's INSERT
+    already holds the database's write lock. The count includes the new booking itself.
     """
     if ctx.service.quota_per_month is None:
         return
-    db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
-    problems = check_quota(ctx, user)
+    db.session.execute(select(User.id).where(User.id == user.id).with_for_update(key_share=True))
+    problems = check_quota(ctx, user, written=1)
     if problems:
         raise refuse_or_replay(problems, user, idempotency_key)
 
@@ -165,6 +223,7 @@ def book(
     applicant: Applicant | None = None,
     idempotency_key: str | None = None,
     now: datetime | None = None,
+    in_transaction: Callable[[Booking], object] | None = None,
 ) -> Booking:
     """Book ``seats`` seats of a slot for ``user``; returns the committed booking.
 
@@ -172,6 +231,9 @@ def book(
     then the seats are claimed atomically (``slot_full`` if someone was faster). The
     booking is ``pending`` if the service requires approval, else ``confirmed``. Repeating
     a call with the same ``idempotency_key`` returns the first booking unchanged.
+    ``in_transaction`` is called with the new booking right after its row is written, in
+    its transaction (e.g. to record the privacy consent given on the summary page): what it
+    writes is committed with the booking, or not at all. A replay does not call it.
     """
     try:
         return _book(
@@ -182,6 +244,7 @@ def book(
             applicant=applicant,
             idempotency_key=idempotency_key,
             now=now or utcnow(),
+            in_transaction=in_transaction,
         )
     except _Replay as replay:
         return replay.booking
@@ -196,19 +259,17 @@ def _book(
     applicant: Applicant | None,
     idempotency_key: str | None,
     now: datetime,
+    in_transaction: Callable[[Booking], object] | None,
 ) -> Booking:
-    if idempotency_key:
-        existing = _existing_by_key(user, idempotency_key)
-        if existing is not None:
-            return existing
+    # Reads and slow work only, until the booking is written.
+    existing, booked = prior_bookings(user, slot_id, idempotency_key)
+    if existing is not None:
+        return existing
     slot = _load_slot(slot_id)
     ctx = load_context(slot)
-    problems = check_all(ctx, user, seats, answers or {}, now)
+    problems = check_all(ctx, user, seats, answers or {}, now, booked=booked)
     if problems:
         raise refuse_or_replay(problems, user, idempotency_key)
-    if not claim_seats(slot.id, seats):
-        raise refuse_or_replay([BookingProblem.of("slot_full")], user, idempotency_key)
-    recheck_quota(ctx, user, idempotency_key)
     status = "pending" if ctx.service.requires_approval else "confirmed"
     booking = new_booking(
         ctx,
@@ -220,11 +281,19 @@ def _book(
         idempotency_key=idempotency_key,
         now=now,
     )
+    mail = notifications.booking_mail(booking, status)  # rendered before any write
+    # The writes: the booking, its mail, the caller's rows, the seat claim last; then commit.
     result = insert_or_replay(booking, user, idempotency_key)
     if result is not booking:  # an identical request committed first
         return result
-    notifications.booking_event(booking, "confirmed" if status == "confirmed" else "pending")
-    db.session.commit()
+    if mail is not None:
+        db.session.add(mail)
+    if in_transaction is not None:
+        in_transaction(booking)
+    recheck_quota(ctx, user, idempotency_key)
+    if not claim_seats(slot.id, seats):
+        raise refuse_or_replay([BookingProblem.of("slot_full")], user, idempotency_key)
+    commit_keeping_loaded()
     call_after_commit("booking_created", booking=booking)
     return booking
 

@@ -6,20 +6,25 @@ change it announces is committed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
+from babel.support import NullTranslations
 from flask import current_app, render_template
-from flask_babel import force_locale
+from flask_babel import force_locale, get_translations
 from flask_babel import lazy_gettext as _l
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 
 from core.booking.states import StateChange
 from core.extensions import db
 from core.models import Booking, District, OutboxMessage
 from core.models.types import utcnow
-from core.notifications.outbox import queue_mail
+from core.notifications.outbox import new_mail
 
 SUBJECTS: dict[str, Any] = {
     "confirmed": _l("Booking confirmed: %(service)s"),
@@ -51,6 +56,24 @@ def format_local(moment: datetime, zone: ZoneInfo, locale: str) -> str:
     )
 
 
+def catalog_gettext(catalog: NullTranslations) -> Callable[..., str]:
+    """Jinja's ``gettext`` (the new-style one ``_()`` calls) over one catalog.
+
+    A mail is rendered in one forced locale, so its catalog is looked up once instead of on
+    each of the twenty-odd ``_()`` of a booking mail. Same rules as Jinja's: the result is
+    marked safe under autoescape, then formatted with the call's keyword arguments.
+    """
+
+    @pass_context
+    def gettext(context: Context, message: str, **variables: Any) -> str:
+        text = catalog.ugettext(message)
+        if context.eval_ctx.autoescape:
+            text = Markup(text)
+        return text % variables
+
+    return gettext
+
+
 def _render(
     event: str, booking: Booking, recipient: str, locale: str, **extra: Any
 ) -> OutboxMessage:
@@ -75,6 +98,7 @@ def _render(
             "calendar_link": "",
             "cancel_until": "",
             "district_name": district.name if district else "",
+            "gettext": catalog_gettext(get_translations()),
         }
         if event in CALENDAR_EVENTS:
             context["calendar_link"] = booking_link(booking) + ".ics"
@@ -85,7 +109,7 @@ def _render(
         subject = str(SUBJECTS[event]) % {"service": title}
         text = render_template(f"mail/booking_{event}.txt", **context)
         html = render_template(f"mail/booking_{event}.html", **context)
-    return queue_mail(recipient, subject, text, body_html=html, kind=f"booking_{event}")
+    return new_mail(recipient, subject, text, body_html=html, kind=f"booking_{event}")
 
 
 def _resident_locale(booking: Booking) -> str:
@@ -96,14 +120,25 @@ def _resident_locale(booking: Booking) -> str:
     return district.default_locale if district and district.default_locale else "it"
 
 
-def booking_event(booking: Booking, event: str) -> OutboxMessage | None:
-    """Queue the resident's mail for ``event`` (``confirmed``, ``pending``, ``approved``,
-    ``rejected``, ``cancelled``, ``waitlisted``, ``offered``, ``offer_expired``, ``reminder``).
+def booking_mail(booking: Booking, event: str) -> OutboxMessage | None:
+    """The resident's mail for ``event``, rendered but not queued (see :func:`booking_event`).
+
+    The booking engine renders it before any write and queues it once the booking is in.
     """
     recipient = booking.applicant_email or (booking.user.email if booking.user else "")
     if not recipient:
         return None
     return _render(event, booking, recipient, _resident_locale(booking))
+
+
+def booking_event(booking: Booking, event: str) -> OutboxMessage | None:
+    """Queue the resident's mail for ``event`` (``confirmed``, ``pending``, ``approved``,
+    ``rejected``, ``cancelled``, ``waitlisted``, ``offered``, ``offer_expired``, ``reminder``).
+    """
+    message = booking_mail(booking, event)
+    if message is not None:
+        db.session.add(message)
+    return message
 
 
 def provider_cancellation(booking: Booking) -> OutboxMessage | None:
@@ -115,7 +150,9 @@ def provider_cancellation(booking: Booking) -> OutboxMessage | None:
     locale = district.default_locale if district and district.default_locale else "it"
     base = current_app.config["CONCILIA_BASE_URL"].rstrip("/")
     link = f"{base}/{district.slug}/provider/bookings" if district else base
-    return _render("provider_cancelled", booking, organisation.email, locale, link=link)
+    message = _render("provider_cancelled", booking, organisation.email, locale, link=link)
+    db.session.add(message)
+    return message
 
 
 def for_change(change: StateChange) -> OutboxMessage | None:

@@ -100,11 +100,12 @@ def month_bounds(moment: datetime, zone: ZoneInfo) -> tuple[datetime, datetime]:
     return first.astimezone(ZoneInfo("UTC")), following.astimezone(ZoneInfo("UTC"))
 
 
-def check_quota(ctx: BookingContext, user: User) -> list[BookingProblem]:
+def check_quota(ctx: BookingContext, user: User, *, written: int = 0) -> list[BookingProblem]:
     """At most ``quota_per_month`` live or attended bookings in the slot's local month.
 
     ``quota_scope`` is ``service`` (this service) or ``category`` (any service of the same
-    category in the district).
+    category in the district). ``written`` is how many of the counted bookings are the new one
+    itself, already inserted by the caller's transaction (the engine's re-check).
     """
     service = ctx.service
     if service.quota_per_month is None:
@@ -126,7 +127,7 @@ def check_quota(ctx: BookingContext, user: User) -> list[BookingProblem]:
         )
     else:
         query = query.where(Booking.service_id == service.id)
-    if (db.session.scalar(query) or 0) >= service.quota_per_month:
+    if (db.session.scalar(query) or 0) - written >= service.quota_per_month:
         return [BookingProblem.of("quota_reached")]
     return []
 
@@ -171,11 +172,13 @@ def check_all(
     now: datetime,
     *,
     waitlist: bool = False,
+    booked: bool | None = None,
 ) -> list[BookingProblem]:
     """Every rule, problems collected (the seat availability itself is checked by the claim).
 
     A refused slot time or unavailable service stops early: the other rules would only add
-    noise.
+    noise. ``booked`` says whether the user already holds a live booking of the slot when the
+    caller has just read it (``None``: look it up here).
     """
     problems = check_service(ctx) or check_time(ctx, now)
     if problems:
@@ -184,7 +187,13 @@ def check_all(
         *check_seats(ctx, seats),
         *check_eligibility(ctx, user),
         *check_quota(ctx, user),
-        *check_not_booked(ctx, user),
+        *(
+            check_not_booked(ctx, user)
+            if booked is None
+            else [BookingProblem.of("already_booked")]
+            if booked
+            else []
+        ),
     ]
     if not waitlist and not problems and ctx.slot.taken + seats > ctx.slot.capacity:
         problems.append(BookingProblem.of("slot_full"))

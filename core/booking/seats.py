@@ -8,10 +8,28 @@ after which the WHERE clause is re-checked against the committed row). The CHECK
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from functools import cache
+
+from sqlalchemy import Integer, Update, bindparam, update
 
 from core.extensions import db
 from core.models import Slot
+
+
+@cache
+def _claim() -> Update:
+    """The claim statement, built once (parameters ``slot_id`` and ``seats``)."""
+    seats = bindparam("seats", type_=Integer)
+    return (
+        update(Slot)
+        .where(
+            Slot.id == bindparam("slot_id", type_=Integer),
+            Slot.cancelled.is_(False),
+            Slot.taken + seats <= Slot.capacity,
+        )
+        .values(taken=Slot.taken + seats)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def claim_seats(slot_id: int, seats: int) -> bool:
@@ -21,12 +39,7 @@ def claim_seats(slot_id: int, seats: int) -> bool:
     """
     if seats < 1:
         raise ValueError("seats must be at least 1")
-    result = db.session.execute(
-        update(Slot)
-        .where(Slot.id == slot_id, Slot.cancelled.is_(False), Slot.taken + seats <= Slot.capacity)
-        .values(taken=Slot.taken + seats)
-        .execution_options(synchronize_session=False)
-    )
+    result = db.session.execute(_claim(), {"slot_id": slot_id, "seats": seats})
     _expire_taken(slot_id)
     return result.rowcount == 1
 

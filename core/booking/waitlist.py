@@ -8,7 +8,7 @@ The line is strict: if the first person's seats do not fit, nobody behind them i
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -32,12 +32,14 @@ def join_waitlist(
     applicant: Any = None,
     idempotency_key: str | None = None,
     now: datetime | None = None,
+    in_transaction: Callable[[Booking], object] | None = None,
 ) -> Booking:
     """Put ``user`` on the waiting list of a full slot (status ``waitlisted``); commits.
 
     The same rules as :func:`core.booking.book` apply (eligibility, quota, window, plugins);
     refused with ``waitlist_disabled`` if the service has no waiting list and with
-    ``slot_not_full`` while the seats asked for are still free.
+    ``slot_not_full`` while the seats asked for are still free. ``in_transaction`` as for
+    :func:`core.booking.book`: what it writes is committed with the booking, or not at all.
     """
     from core.booking.engine import (
         _existing_by_key,
@@ -79,6 +81,8 @@ def join_waitlist(
     result = insert_or_replay(booking, user, idempotency_key)
     if result is not booking:
         return result
+    if in_transaction is not None:
+        in_transaction(booking)
     notifications.booking_event(booking, "waitlisted")
     # Seats freed between the check and now would otherwise wait for the next release.
     changes = offer_freed_seats(slot.id, now=now)

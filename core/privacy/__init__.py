@@ -17,10 +17,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from flask import has_request_context, request
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import Insert, bindparam, delete, exists, insert, or_, select, update
 
 from core.extensions import db
 from core.models import (
@@ -49,11 +50,11 @@ def _client_ip() -> str:
     return (request.remote_addr or "")[:64] if has_request_context() else ""
 
 
-def record_consent(
+def new_consent(
     user: User, *, district_slug: str | None, version: str, purpose: str = "account"
 ) -> Consent:
-    """Record that ``user`` accepted a notice (the platform's if no district); no commit."""
-    consent = Consent(
+    """The row saying that ``user`` accepted a notice, now (not added to the session)."""
+    return Consent(
         user_id=user.id,
         district_slug=district_slug,
         purpose=purpose[:32],
@@ -61,6 +62,13 @@ def record_consent(
         accepted_at=utcnow(),
         ip=_client_ip(),
     )
+
+
+def record_consent(
+    user: User, *, district_slug: str | None, version: str, purpose: str = "account"
+) -> Consent:
+    """Record that ``user`` accepted a notice (the platform's if no district); no commit."""
+    consent = new_consent(user, district_slug=district_slug, version=version, purpose=purpose)
     db.session.add(consent)
     return consent
 
@@ -329,19 +337,30 @@ def purge(*, now: datetime | None = None, dry_run: bool = False) -> PurgeReport:
 def record_booking_consent(user: User, district_slug: str, version: str) -> None:
     """Record the privacy consent given on a booking's summary page, once per notice version.
 
-    Commits. A person who books again under the same notice version is not recorded again.
+    One statement in the caller's transaction (no commit; the booking engine runs it in the
+    booking's own): the consent row is inserted unless the person already accepted this
+    version of the district's notice for a booking.
     """
-    seen = db.session.scalar(
-        select(Consent.id).where(
-            Consent.user_id == user.id,
-            Consent.district_slug == district_slug,
-            Consent.purpose == "booking",
-            Consent.notice_version == str(version),
-        )
+    row = new_consent(user, district_slug=district_slug, version=version, purpose="booking")
+    db.session.execute(
+        _insert_consent_once(), {f"new_{c}": getattr(row, c) for c in _CONSENT_COLUMNS}
     )
-    if seen is None:
-        record_consent(user, district_slug=district_slug, version=version, purpose="booking")
-        db.session.commit()
+
+
+_CONSENT_COLUMNS = ("user_id", "district_slug", "purpose", "notice_version", "accepted_at", "ip")
+
+
+@cache
+def _insert_consent_once() -> Insert:
+    """``INSERT INTO consent … SELECT <the new row> WHERE NOT EXISTS (<the same acceptance>)``,
+    built once (its parameters are ``new_<column>``)."""
+    table = Consent.__table__
+    new = {c: bindparam(f"new_{c}", type_=table.c[c].type) for c in _CONSENT_COLUMNS}
+    seen = exists().where(
+        *(table.c[c] == new[c] for c in ("user_id", "district_slug", "purpose", "notice_version"))
+    )
+    values = select(*new.values()).where(~seen)
+    return insert(table).from_select(_CONSENT_COLUMNS, values)
 
 
 #: Put this in a booking field's ``render_kw`` to ask for health details in free text on

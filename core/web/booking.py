@@ -35,6 +35,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 from wtforms import BooleanField, EmailField, Field, HiddenField, IntegerField, StringField
@@ -126,7 +127,7 @@ class ConfirmForm(FlaskForm):
         ),
         validators=[DataRequired(message=_l("You must accept the privacy notice to book."))],
     )
-    idempotency_key = HiddenField()
+    idempotency_key = HiddenField(label="")  # a label: WTForms would translate a made-up one
 
 
 def plugin_fields(service: Service) -> list[tuple[str, Field]]:
@@ -223,11 +224,13 @@ def clear_flow(service: Service) -> None:
 def _service_or_404(district_slug: str, service_id: int) -> tuple[District, Service]:
     _config, district = get_district_or_404(district_slug)
     service = db.session.scalar(
-        select(Service).where(
+        select(Service)
+        .where(
             Service.id == service_id,
             Service.district_id == district.id,
             Service.status == "published",
         )
+        .options(joinedload(Service.organisation, innerjoin=True))  # every step shows it
     )
     if service is None:
         abort(404)
@@ -288,11 +291,13 @@ def _stored_choice(service: Service, state: dict[str, Any]) -> Choice | None:
     return Choice(slot, bool(state.get("waitlist")))
 
 
-def _details_form(service: Service, state: dict[str, Any]) -> tuple[FlaskForm, list[str]]:
-    """The step-2 form filled from the session (no CSRF: it is re-validation, not a POST)."""
+def _details_form(service: Service, state: dict[str, Any]) -> tuple[FlaskForm, list[str], bool]:
+    """The step-2 form filled from the session (no CSRF: it is re-validation, not a POST),
+    its plugin field names, and whether step 2 asks anything (:func:`needs_details`)."""
     form_class, names = details_form_class(service)
     data = MultiDict([(k, v) for k, values in (state.get("details") or {}).items() for v in values])
-    return form_class(formdata=data, meta={"csrf": False}), names
+    asks = service.max_seats_per_booking > 1 or bool(names)
+    return form_class(formdata=data, meta={"csrf": False}), names, asks
 
 
 def _answers(form: FlaskForm, names: Iterable[str]) -> dict[str, Any]:
@@ -497,8 +502,8 @@ def review(service: Service, state: dict[str, Any]) -> tuple[Review | None, str]
     choice = _stored_choice(service, state)
     if choice is None:
         return None, "booking.start"
-    form, names = _details_form(service, state)
-    if needs_details(service) and (not state.get("details") or not form.validate()):
+    form, names, asks = _details_form(service, state)
+    if asks and (not state.get("details") or not form.validate()):
         return None, "booking.details"
     stored = state.get("applicant")
     applicant_form = ApplicantForm(formdata=MultiDict(stored or {}), meta={"csrf": False})
@@ -621,7 +626,12 @@ def _booking_rate_key() -> str:
 )
 @login_required
 def confirm(district: str, service_id: int) -> Response | tuple[str, int]:
-    """Book (or join the waiting list) with the engine; refusals are shown on the summary."""
+    """Book (or join the waiting list) with the engine; refusals are shown on the summary.
+
+    The privacy consent is recorded in the booking's own transaction. A summary submitted
+    again after its booking was made (the flow is gone by then) shows that booking; while the
+    flow is there, the engine itself answers a repeated key with the first booking.
+    """
     row, service = _service_or_404(district, service_id)
     form = ConfirmForm()
     user: User = current_user._get_current_object()
@@ -631,16 +641,17 @@ def confirm(district: str, service_id: int) -> Response | tuple[str, int]:
     key = (form.idempotency_key.data or "").strip()
     if not KEY_RE.match(key):
         abort(400)
-    replay = _replayed(user, key)
-    if replay is not None and replay.service_id == service.id:
-        clear_flow(service)
-        return _done(replay)
     state = flow_state(service)
     data, back_to = review(service, state)
-    if data is None:
-        return _restart_at(row, service, back_to)
-    if not valid:
+    if data is None or not valid:
+        replay = _replayed(user, key)
+        if replay is not None and replay.service_id == service.id:
+            clear_flow(service)
+            return _done(replay)
+        if data is None:
+            return _restart_at(row, service, back_to)
         return _render_summary(row, service, data, form, status=422)
+    version = get_district_or_404(row.slug)[0].privacy_notice_version
     operation = join_waitlist if data.choice.waitlist else book
     try:
         booking = operation(
@@ -650,16 +661,13 @@ def confirm(district: str, service_id: int) -> Response | tuple[str, int]:
             answers=data.answers,
             applicant=data.applicant,
             idempotency_key=key,
+            in_transaction=lambda _booking: record_booking_consent(user, row.slug, version),
         )
     except BookingRefused as refused:
         db.session.rollback()
         conflict = bool(CONFLICT_CODES & set(refused.codes))
-        data, _back = review(service, state)
-        if data is None:
-            return _restart_at(row, service, _back)
         return _render_summary(
             row, service, data, form, status=409 if conflict else 422, problems=refused.messages
         )
     clear_flow(service)
-    record_booking_consent(user, row.slug, get_district_or_404(row.slug)[0].privacy_notice_version)
     return _done(booking)

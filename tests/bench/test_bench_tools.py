@@ -354,3 +354,36 @@ def test_interleaved_drive_alternates_between_the_servers() -> None:
     assert "**met**" in table
     growth["sizes"]["medium"]["p50_ratio"] = 1.4
     assert "**not met**" in run.growth_table("postgresql", growth)
+
+
+def test_contention_slots_are_topped_up_for_a_bigger_run(
+    generated: tuple[str, str, dict], tmp_path: Path
+) -> None:
+    """``--contention-slots`` above the generated ones adds free 5-seat slots to both services,
+    hourly after their last one; asking again adds nothing."""
+    from bench.run import ensure_contention_slots, inspect
+
+    first, _second, _counts = generated
+    copy = tmp_path / "topped.sqlite"
+    shutil.copy(Path(first.removeprefix("sqlite:///")), copy)
+    url = f"sqlite:///{copy}"
+    wanted = TINY.contention_slots + 7
+    ensure_contention_slots(url, wanted)
+    ensure_contention_slots(url, wanted)
+    setup = inspect(url)
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        for service_id, slots in setup.contention.values():
+            assert len(slots) == wanted
+            rows = conn.execute(
+                sa.text(
+                    "SELECT starts_at, capacity, taken, cancelled FROM slot "
+                    "WHERE service_id = :s ORDER BY starts_at"
+                ),
+                {"s": service_id},
+            ).all()
+            assert {(r.capacity, r.taken, r.cancelled) for r in rows} == {
+                (gen.CONTENTION_SEATS, 0, 0)
+            }
+            assert len({r.starts_at for r in rows}) == wanted
+    engine.dispose()

@@ -1,0 +1,165 @@
+"""What one booking confirmation costs the database, and that its writes stay all-or-nothing.
+
+The confirmation is the platform's busiest write (``docs/performance.md``): a short, fixed list
+of statements, one commit, and the slot's seats claimed last so that its row lock (or SQLite's
+write lock) is held from the claim to the commit only. Runs on SQLite and on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_babel import force_locale, get_translations
+from sqlalchemy import event, func, select, update
+
+from core.booking import BookingRefused, book
+from core.booking.notifications import catalog_gettext
+from core.extensions import db
+from core.models import Booking, Consent, OutboxMessage, Slot, User
+from core.privacy import record_booking_consent
+from tests.support import factories as f
+from tests.support.booking_web import (
+    base,
+    borgo_service,
+    confirm,
+    key_of,
+    logged_in,
+    walk_to_summary,
+)
+from tests.support.web import csrf_token
+
+
+@contextmanager
+def database_calls() -> Iterator[list[str]]:
+    """Every statement and every COMMIT the app's engine runs inside the block, in order."""
+    calls: list[str] = []
+
+    def statement(_conn: Any, _cursor: Any, text: str, *_args: Any) -> None:
+        calls.append(" ".join(text.split()))
+
+    def commit(_conn: Any) -> None:
+        calls.append("COMMIT")
+
+    event.listen(db.engine, "before_cursor_execute", statement)
+    event.listen(db.engine, "commit", commit)
+    try:
+        yield calls
+    finally:
+        event.remove(db.engine, "before_cursor_execute", statement)
+        event.remove(db.engine, "commit", commit)
+
+
+def count(model: Any, **where: Any) -> int:
+    """Rows of ``model`` matching ``where``, read fresh."""
+    db.session.expire_all()
+    query = select(func.count()).select_from(model).filter_by(**where)
+    return db.session.scalar(query) or 0
+
+
+def test_a_confirmation_is_ten_statements_and_one_commit(app: Flask, client: FlaskClient) -> None:
+    person = logged_in(client)
+    svc = borgo_service()
+    first = f.slot(svc, capacity=5)
+    second = f.slot(svc, capacity=5, starts_in=timedelta(days=3))
+    db.session.commit()
+    sizes = []
+    for slot in (first, second):  # the second booking finds the consent already recorded
+        key = key_of(walk_to_summary(client, svc, slot))
+        form = {"idempotency_key": key, "csrf_token": csrf_token(client, "/"), "consent": "y"}
+        with database_calls() as calls:
+            assert client.post(f"{base(svc)}/confirm", data=form).status_code == 302
+        sizes.append(len(calls) - calls.count("COMMIT"))
+        # one transaction: the reads, the booking with its mail and consent, the claim, commit
+        assert calls.count("COMMIT") == 1, calls
+        writes = [c.split()[0] for c in calls if c.split()[0] in ("INSERT", "UPDATE", "DELETE")]
+        assert writes == ["INSERT", "INSERT", "INSERT", "UPDATE"], calls
+        claim = next(i for i, c in enumerate(calls) if c.startswith("UPDATE slot"))
+        assert calls[claim + 1] == "COMMIT", calls  # nothing runs while the seat is locked
+        # nothing read back after the commit but the webhooks that may want the event
+        after = calls[claim + 2 :]
+        assert all(c.startswith("SELECT") and "FROM webhook" in c for c in after), after
+    # the person, the district, the service, the slot, earlier bookings; 4 writes; webhooks
+    assert sizes == [10, 10], sizes
+    assert count(Booking, user_id=person.id, status="confirmed") == 2
+    assert count(Consent, user_id=person.id, purpose="booking") == 1
+    assert count(OutboxMessage, kind="booking_confirmed") == 2
+
+
+def test_a_refused_confirmation_records_no_consent(app: Flask, client: FlaskClient) -> None:
+    person = logged_in(client)
+    svc = borgo_service(beneficiaries_only=True)
+    slot = f.slot(svc)
+    db.session.commit()
+    response = confirm(client, svc, key_of(walk_to_summary(client, svc, slot)))
+    assert response.status_code == 422
+    assert count(Consent, user_id=person.id, purpose="booking") == 0
+    assert count(OutboxMessage) == 0
+
+
+@pytest.mark.parametrize("rule", [{}, {"quota_per_month": 3}])
+def test_seats_taken_after_the_checks_leave_nothing_behind(
+    app: Flask, rule: dict[str, Any]
+) -> None:
+    """The checks pass on what was read; the last seat goes to someone else before the claim:
+    the booking, its mail and the consent written before the claim are all rolled back."""
+    svc = borgo_service(**rule)
+    slot = f.slot(svc, capacity=1)
+    person = f.user()
+    db.session.commit()
+    seen = db.session.get(Slot, slot.id)
+    assert seen is not None and seen.taken == 0  # what this session has read
+    with db.engine.begin() as other:  # another request takes the seat meanwhile
+        other.execute(update(Slot).where(Slot.id == slot.id).values(taken=1))
+    user = db.session.get(User, person.id)
+    assert user is not None
+
+    with pytest.raises(BookingRefused) as refused:
+        book(
+            user=user,
+            slot_id=slot.id,
+            idempotency_key="k" * 20,
+            in_transaction=lambda _b: record_booking_consent(user, "borgo-test", "1"),
+        )
+
+    assert refused.value.codes == ["slot_full"]
+    assert count(Booking) == 0
+    assert count(OutboxMessage) == 0
+    assert count(Consent) == 0
+    db.session.expire_all()
+    assert db.session.get(Slot, slot.id).taken == 1  # type: ignore[union-attr]
+
+
+def test_the_booking_consent_is_recorded_once_per_notice_version(app: Flask) -> None:
+    person = f.user()
+    db.session.commit()
+    for version in ("1", "1", "2"):
+        record_booking_consent(person, "borgo-test", version)
+        db.session.commit()
+    rows = db.session.scalars(
+        select(Consent.notice_version)
+        .where(Consent.user_id == person.id, Consent.purpose == "booking")
+        .order_by(Consent.id)
+    ).all()
+    assert rows == ["1", "2"]
+
+
+@pytest.mark.parametrize("autoescape", ["true", "false"])
+def test_the_mails_catalog_gettext_renders_as_jinjas_own(app: Flask, autoescape: str) -> None:
+    """Booking mails look their catalog up once; the text is the same as through Flask-Babel."""
+    source = (
+        f"{{% autoescape {autoescape} %}}{{{{ _('Service') }}}}: "
+        "{{ _('You can cancel online until %(deadline)s.', deadline=when) }}{% endautoescape %}"
+    )
+    with app.test_request_context(), force_locale("it"):
+        template = app.jinja_env.from_string(source)
+        usual = template.render(when="<b>lunedì</b>")
+        fast = template.render(when="<b>lunedì</b>", gettext=catalog_gettext(get_translations()))
+    assert fast == usual
+    assert fast.startswith("Servizio: ")
+    assert ("&lt;b&gt;" in fast) is (autoescape == "true")
