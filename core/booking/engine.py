@@ -274,8 +274,14 @@ def cancel(
 
 
 def approve(booking: Booking, actor: User | None, *, now: datetime | None = None) -> Booking:
-    """Confirm a pending booking (provider or admin decision). Commits."""
+    """Confirm a pending booking (provider or admin decision). Commits.
+
+    Only ``pending`` bookings are decided: a waiting booking holds no seat (confirming it
+    would overfill the slot and jump the line) and an offer is the resident's to accept.
+    """
     now = now or utcnow()
+    if booking.status != "pending":
+        raise BookingRefused.single("invalid_transition")
     change = transition(booking, "confirmed", now=now, decided_at=now)
     notifications.booking_event(booking, "approved")
     db.session.commit()
