@@ -241,7 +241,8 @@ def cancel(
     reason: str = "",
     now: datetime | None = None,
 ) -> Booking:
-    """Cancel a live booking; freed seats go to the waiting list. Commits.
+    """Cancel a live booking; freed seats go to the waiting list (and so do seats left idle
+    while the first in line, who leaves now, needed more). Commits.
 
     ``by`` is ``resident``, ``provider``, ``admin`` or ``system``. Residents may cancel only
     before the service's cancellation deadline (``cancel_deadline_passed``), and only their
@@ -259,12 +260,14 @@ def cancel(
         )
         if booking.status in ("pending", "confirmed") and now > deadline:
             raise BookingRefused.single("cancel_deadline_passed")
-    held = holds_seats(booking.status)
+    held, waiting = holds_seats(booking.status), booking.status == "waitlisted"
     changes = [
         transition(booking, "cancelled", now=now, cancelled_by=by, cancel_reason=reason[:500])
     ]
     if held:
         changes.extend(_release_and_offer(booking, now))
+    elif waiting:  # the next in line may fit the seats the leaver was waiting for
+        changes.extend(waitlist.offer_freed_seats(booking.slot_id, now=now))
     notifications.booking_event(booking, "cancelled")
     if by == "resident":
         notifications.provider_cancellation(booking)
