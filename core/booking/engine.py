@@ -312,7 +312,8 @@ def cancel(
     reason: str = "",
     now: datetime | None = None,
 ) -> Booking:
-    """Cancel a live booking; freed seats go to the waiting list. Commits.
+    """Cancel a live booking; freed seats go to the waiting list (and so do seats left idle
+    while the first in line, who leaves now, needed more). Commits.
 
     ``by`` is ``resident``, ``provider``, ``admin`` or ``system``. Residents may cancel only
     before the service's cancellation deadline (``cancel_deadline_passed``), and only their
@@ -330,12 +331,14 @@ def cancel(
         )
         if booking.status in ("pending", "confirmed") and now > deadline:
             raise BookingRefused.single("cancel_deadline_passed")
-    held = holds_seats(booking.status)
+    held, waiting = holds_seats(booking.status), booking.status == "waitlisted"
     changes = [
         transition(booking, "cancelled", now=now, cancelled_by=by, cancel_reason=reason[:500])
     ]
     if held:
         changes.extend(_release_and_offer(booking, now))
+    elif waiting:  # the next in line may fit the seats the leaver was waiting for
+        changes.extend(waitlist.offer_freed_seats(booking.slot_id, now=now))
     notifications.booking_event(booking, "cancelled")
     if by == "resident":
         notifications.provider_cancellation(booking)
@@ -345,8 +348,14 @@ def cancel(
 
 
 def approve(booking: Booking, actor: User | None, *, now: datetime | None = None) -> Booking:
-    """Confirm a pending booking (provider or admin decision). Commits."""
+    """Confirm a pending booking (provider or admin decision). Commits.
+
+    Only ``pending`` bookings are decided: a waiting booking holds no seat (confirming it
+    would overfill the slot and jump the line) and an offer is the resident's to accept.
+    """
     now = now or utcnow()
+    if booking.status != "pending":
+        raise BookingRefused.single("invalid_transition")
     change = transition(booking, "confirmed", now=now, decided_at=now)
     notifications.booking_event(booking, "approved")
     db.session.commit()

@@ -79,8 +79,10 @@ def check_time(ctx: BookingContext, now: datetime) -> list[BookingProblem]:
 
 
 def check_seats(ctx: BookingContext, seats: int) -> list[BookingProblem]:
-    """Between 1 and the service's ``max_seats_per_booking`` seats."""
-    if seats < 1 or seats > ctx.service.max_seats_per_booking:
+    """Between 1 and the service's ``max_seats_per_booking`` seats, and no more than the slot
+    has (a waiting booking that can never fit would block the strict waiting line for ever).
+    """
+    if seats < 1 or seats > min(ctx.service.max_seats_per_booking, ctx.slot.capacity):
         return [BookingProblem.of("too_many_seats")]
     return []
 

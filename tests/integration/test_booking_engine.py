@@ -484,6 +484,32 @@ def test_approve_and_reject(recorder_app: tuple[Flask, Recorder]) -> None:
     assert refused.value.codes == ["invalid_transition"]
 
 
+@pytest.mark.parametrize("state", ["waitlisted", "offered"])
+def test_only_pending_bookings_are_approved(app: Flask, state: str) -> None:
+    """Regression (found by the engine state machine): approving a waiting booking confirmed
+    it without claiming its seats (taken 1, held 3 on a 2-seat slot), ahead of the line; an
+    offer was confirmed without the resident accepting it.
+    """
+    _svc, slot = bookable(capacity=2, max_seats_per_booking=2, waitlist_hold_minutes=30)
+    holder, first, second = f.user(), f.user(), f.user()
+    db.session.commit()
+    held = book(user=holder, slot_id=slot.id, seats=1)
+    ahead = join_waitlist(user=first, slot_id=slot.id, seats=2)
+    behind = join_waitlist(user=second, slot_id=slot.id, seats=2)
+    if state == "offered":  # the holder leaves: both seats are held for the first in line
+        cancel(held, by="provider", actor=None)
+    target = ahead if state == "offered" else behind
+    assert target.status == state
+    with pytest.raises(BookingRefused) as refused:
+        approve(target, None)
+    assert refused.value.codes == ["invalid_transition"]
+    db.session.rollback()
+    db.session.expire_all()
+    assert (target.status, target.decided_at) == (state, None)
+    assert slot.taken == (2 if state == "offered" else 1)
+    assert mails("booking_approved") == []
+
+
 def test_attendance_only_after_the_start(app: Flask) -> None:
     _svc, slot = bookable(capacity=3, starts_in=timedelta(hours=2))
     a, b = f.user(), f.user()

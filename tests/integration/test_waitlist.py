@@ -217,6 +217,36 @@ def test_the_line_is_strict_when_the_first_needs_more_seats(app: Flask) -> None:
     assert (b_big.status, b_small.status) == ("waitlisted", "waitlisted")
 
 
+def test_when_the_first_in_line_leaves_the_next_who_fits_is_served(app: Flask) -> None:
+    """Regression: a seat freed while the first in line needed two stayed idle after they left
+    (anyone could then book it directly, ahead of the person waiting for it)."""
+    _svc, slot = bookable(capacity=2, max_seats_per_booking=2, waitlist_hold_minutes=0)
+    one, two, big, small = f.user(), f.user(), f.user(), f.user()
+    db.session.commit()
+    leaving = book(user=one, slot_id=slot.id)
+    book(user=two, slot_id=slot.id)
+    b_big = join_waitlist(user=big, slot_id=slot.id, seats=2)
+    b_small = join_waitlist(user=small, slot_id=slot.id, seats=1)
+    cancel(leaving, by="resident", actor=one)  # one seat free: the first in line needs two
+    assert (b_big.status, b_small.status) == ("waitlisted", "waitlisted")
+    cancel(b_big, by="resident", actor=big)
+    db.session.refresh(b_small)
+    assert b_small.status == "confirmed"
+    db.session.refresh(slot)
+    assert slot.taken == 2
+
+
+def test_nobody_waits_for_more_seats_than_the_slot_has(app: Flask) -> None:
+    """Regression: such a booking could never be served and blocked everyone behind it."""
+    _svc, slot = bookable(capacity=1, max_seats_per_booking=2)
+    person = f.user()
+    db.session.commit()
+    with pytest.raises(BookingRefused) as refused:
+        join_waitlist(user=person, slot_id=slot.id, seats=2)
+    assert refused.value.codes == ["too_many_seats"]
+    assert waiting_line(slot.id) == []
+
+
 def test_approval_services_turn_waiting_into_pending(app: Flask) -> None:
     _svc, slot = bookable(capacity=1, requires_approval=True, waitlist_hold_minutes=0)
     holder, person = f.user(), f.user()
