@@ -30,6 +30,9 @@ from core.models import District, Organisation, Service
 from tests.support import catalogue_factories as cf
 from tests.support import factories
 from tests.support.auth import login_as
+from tests.support.pages import card_titles as _titles
+from tests.support.pages import html
+from tests.support.pages import result_total as _total
 from tests.support.web import submit
 
 EN = {"Accept-Language": "en"}
@@ -62,20 +65,14 @@ ORDER_EN = [
 ]
 
 
+
+
+
+
+
+
 def _html(client: FlaskClient, path: str, headers: dict[str, str] = EN) -> str:
-    response = client.get(path, headers=headers)
-    assert response.status_code == 200, (path, response.status_code)
-    return response.get_data(as_text=True)
-
-
-def _titles(html: str) -> list[str]:
-    return re.findall(r'<h3 class="card-title h5"><a href="[^"]+">([^<]+)</a>', html)
-
-
-def _total(html: str) -> int:
-    match = re.search(r'data-total="(\d+)"', html)
-    assert match, "no result count"
-    return int(match.group(1))
+    return html(client, path, headers=headers)
 
 
 def _config(app: Flask) -> Any:

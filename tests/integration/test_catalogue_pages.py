@@ -13,25 +13,18 @@ from core.extensions import db
 from core.models import Closure
 from tests.support import catalogue_factories as cf
 from tests.support import factories
+from tests.support.pages import card_titles as _titles
+from tests.support.pages import html as _html
+from tests.support.pages import result_total as _total
 
 EN = {"Accept-Language": "en"}
 IT = {"Accept-Language": "it"}
 
 
-def _html(client: FlaskClient, path: str, **kwargs: object) -> str:
-    response = client.get(path, **kwargs)  # type: ignore[arg-type]
-    assert response.status_code == 200, (path, response.status_code)
-    return response.get_data(as_text=True)
 
 
-def _titles(html: str) -> list[str]:
-    return re.findall(r'<h3 class="card-title h5"><a href="[^"]+">([^<]+)</a>', html)
 
 
-def _total(html: str) -> int:
-    match = re.search(r'data-total="(\d+)"', html)
-    assert match, "no result count"
-    return int(match.group(1))
 
 
 def test_district_home_lists_enabled_areas_with_counts(client: FlaskClient) -> None:
