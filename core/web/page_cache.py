@@ -49,12 +49,20 @@ class CachedPage:
 
 
 class PageCache:
-    """A bounded, thread-safe map of pages that expire ``ttl`` seconds after being stored."""
+    """A bounded, thread-safe map of pages that expire ``ttl`` seconds after being stored.
 
-    def __init__(self, ttl: float, max_entries: int = 2000) -> None:
+    Bounded twice: by number of pages and by their total size in characters, so that requests
+    for endless distinct addresses (junk query strings) cannot grow a worker's memory.
+    """
+
+    def __init__(
+        self, ttl: float, max_entries: int = 1000, max_chars: int = 16 * 1024 * 1024
+    ) -> None:
         self.ttl = ttl
         self.max_entries = max_entries
+        self.max_chars = max_chars
         self._pages: OrderedDict[tuple[str, ...], CachedPage] = OrderedDict()
+        self._chars = 0
         self._lock = threading.Lock()
 
     def get(self, key: tuple[str, ...], now: float | None = None) -> CachedPage | None:
@@ -65,24 +73,37 @@ class PageCache:
             if page is None:
                 return None
             if page.expires <= now:
-                del self._pages[key]
+                self._drop(key)
                 return None
             self._pages.move_to_end(key)
             return page
 
     def put(self, key: tuple[str, ...], body: str, mimetype: str) -> None:
         """Store a page; the least recently used one leaves when the cache is full."""
+        if len(body) > self.max_chars:
+            return
         page = CachedPage(body, mimetype, time.monotonic() + self.ttl)
         with self._lock:
+            if key in self._pages:
+                self._drop(key)
             self._pages[key] = page
-            self._pages.move_to_end(key)
-            while len(self._pages) > self.max_entries:
-                self._pages.popitem(last=False)
+            self._chars += len(body)
+            while len(self._pages) > self.max_entries or self._chars > self.max_chars:
+                self._drop(next(iter(self._pages)))
+
+    def _drop(self, key: tuple[str, ...]) -> None:
+        self._chars -= len(self._pages.pop(key).body)
 
     def clear(self) -> None:
         """Forget every stored page."""
         with self._lock:
             self._pages.clear()
+            self._chars = 0
+
+    @property
+    def chars(self) -> int:
+        """The total size of the stored pages, in characters."""
+        return self._chars
 
     def __len__(self) -> int:
         return len(self._pages)

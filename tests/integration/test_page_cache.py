@@ -166,3 +166,17 @@ def test_stored_pages_expire_and_the_oldest_leave_when_full() -> None:
     cache.put(("c",), "C", "text/html")
     assert cache.get(("b",)) is None and cache.get(("a",)) is not None
     assert re.fullmatch("C", cache.get(("c",)).body)  # type: ignore[union-attr]
+
+
+def test_the_stored_pages_never_exceed_their_size_budget() -> None:
+    cache = PageCache(ttl=10, max_entries=100, max_chars=10)
+    cache.put(("a",), "aaaa", "text/html")
+    cache.put(("b",), "bbbb", "text/html")
+    cache.put(("a",), "AAAA", "text/html")  # replaced, not counted twice
+    assert cache.chars == 8 and len(cache) == 2
+    cache.put(("c",), "cccc", "text/html")  # over 10 characters: the oldest ("b") leaves
+    assert cache.get(("b",)) is None and cache.chars == 8
+    cache.put(("huge",), "x" * 11, "text/html")  # larger than the whole budget: not stored
+    assert cache.get(("huge",)) is None and cache.chars == 8
+    cache.clear()
+    assert cache.chars == 0 and len(cache) == 0
