@@ -312,13 +312,13 @@ def cancel(
     reason: str = "",
     now: datetime | None = None,
 ) -> Booking:
-    """Cancel a live booking; freed seats go to the waiting list (and so do seats left idle
-    while the first in line, who leaves now, needed more). Commits.
+    """Cancel a live booking; freed seats go to the waiting list. Commits.
 
     ``by`` is ``resident``, ``provider``, ``admin`` or ``system``. Residents may cancel only
     before the service's cancellation deadline (``cancel_deadline_passed``), and only their
     own bookings (``not_owner``). Mails the resident, and the provider when the resident
-    cancels.
+    cancels. A waiting booking that leaves may unblock the line: seats left idle because it
+    needed more go to the next in line who fits.
     """
     if by not in CANCELLED_BY:
         raise ValueError(f"by must be one of {CANCELLED_BY}")
