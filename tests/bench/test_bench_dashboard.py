@@ -27,6 +27,7 @@ from core.reporting.cells import booking_cells, seats_offered
 from core.reporting.period import Period
 from core.tenancy import get_district_or_404
 from core.web.admin import parse_period
+from tests.support.web import form_login
 
 TINY = gen.SIZES["tiny"]
 BIGGER = gen.Size(2, 30, 120, 1_200, 900, 80, 120, 20)
@@ -173,14 +174,7 @@ def _report_statements(url: str) -> int:
     """SQL statements of the admin's reports page (after a warm-up request)."""
     app = _app(url)
     client = app.test_client()
-    page = client.get("/login")
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text)
-    assert token is not None
-    login = client.post(
-        "/login",
-        data={"email": gen.ADMIN_EMAIL, "password": gen.PASSWORD, "csrf_token": token.group(1)},
-    )
-    assert login.status_code == 302
+    assert form_login(client, gen.ADMIN_EMAIL, gen.PASSWORD).status_code == 302
     with app.app_context():
         engine = db.engine
     statements: list[str] = []

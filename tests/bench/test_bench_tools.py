@@ -17,6 +17,7 @@ from flask.testing import FlaskClient
 from bench import generate as gen
 from bench.baseline import PAGE_SIZE
 from bench.baseline import create_app as create_baseline
+from tests.support.web import form_login
 
 TINY = gen.SIZES["tiny"]
 
@@ -178,20 +179,12 @@ BIGGER = gen.Size(2, 30, 120, 1_200, 900, 80, 120, 20)
 
 def heavy_client(url: str) -> tuple[Flask, FlaskClient]:
     """The platform over the generated database at ``url``, logged in as the heavy resident."""
-    import re
 
     from core import create_app
 
     app = create_app({**gen.bench_app_config(url), "CONCILIA_ENV": "testing"})
     client = app.test_client()
-    page = client.get("/login")
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text)
-    assert token is not None
-    login = client.post(
-        "/login",
-        data={"email": gen.HEAVY_EMAIL, "password": gen.PASSWORD, "csrf_token": token.group(1)},
-    )
-    assert login.status_code == 302
+    assert form_login(client, gen.HEAVY_EMAIL, gen.PASSWORD).status_code == 302
     return app, client
 
 

@@ -25,3 +25,8 @@ def submit(
     """POST ``data`` to ``path`` with the CSRF token of ``page`` (default: ``path``)."""
     token = csrf_token(client, page or path)
     return client.post(path, data={**data, "csrf_token": token}, **kwargs)
+
+
+def form_login(client: FlaskClient, email: str, password: str) -> TestResponse:
+    """Log in through the login form itself (CSRF token included), as a person would."""
+    return submit(client, "/login", {"email": email, "password": password})
