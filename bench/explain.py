@@ -32,7 +32,10 @@ def captured_statements(url: str, path: str) -> list[tuple[str, Any]]:
     from core import create_app
     from core.extensions import db
 
-    app = create_app({**gen.bench_app_config(url), "CONCILIA_ENV": "testing"})
+    # Without the public page cache: the second GET must run the page's statements.
+    app = create_app(
+        {**gen.bench_app_config(url), "CONCILIA_ENV": "testing", "CONCILIA_PUBLIC_CACHE_SECONDS": 0}
+    )
     client = app.test_client()
     seen: list[tuple[str, Any]] = []
 

@@ -113,6 +113,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--profile", action="store_true", help="pyinstrument profile too")
     parser.add_argument("--cprofile", action="store_true", help="cProfile (CPU time) too")
+    parser.add_argument(
+        "--sort", default="cumulative", help="cProfile order: cumulative, tottime, ncalls …"
+    )
     parser.add_argument("--show-sql", action="store_true", help="print one confirm's SQL")
     args = parser.parse_args(argv)
 
@@ -230,7 +233,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.cprofile:
         import pstats
 
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(70)  # type: ignore[arg-type]
+        pstats.Stats(profiler).sort_stats(args.sort).print_stats(70)  # type: ignore[arg-type]
     elif profiler is not None:
         print(profiler.output_text(unicode=True, color=False, show_all=False))
     return 0

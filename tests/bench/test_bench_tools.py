@@ -313,25 +313,35 @@ def test_generated_services_carry_the_platforms_sort_titles(
         assert (sort_it, sort_en) == service_sort_titles(title_it, title_en)
 
 
-def test_interleaved_drive_alternates_between_the_servers() -> None:
-    """The growth measurement sends request i to server i % n, so both see the same noise."""
+def test_alternating_drive_loads_one_server_at_a_time() -> None:
+    """The growth measurement loads each server alone, in alternating blocks: never both at
+    once (that would couple them), and each gets its share of the requests."""
     import asyncio
 
     from bench import run
 
     seen: list[str] = []
+    busy: set[str] = set()
+    overlaps: list[set[str]] = []
 
     def server(name: str) -> run.Call:
         async def call(_i: int) -> run.Response:
             seen.append(name)
+            busy.add(name)
+            if len(busy) > 1:
+                overlaps.append(set(busy))
             await asyncio.sleep(0)
+            busy.discard(name)
             return run.Response(200, {}, b"")
 
         return call
 
-    results = asyncio.run(run.drive_interleaved([server("a"), server("b")], 1, 30, 10))
-    assert seen == ["a", "b"] * 5
-    assert [len(r.latencies) for r in results] == [5, 5]
+    results = asyncio.run(run.drive_alternating([server("a"), server("b")], 2, 30, 40, rounds=2))
+    assert overlaps == []
+    blocks = [name for i, name in enumerate(seen) if i == 0 or seen[i - 1] != name]
+    assert blocks == ["a", "b", "a", "b"]
+    assert [len(r.latencies) for r in results] == [20, 20]
+    assert [r.statuses for r in results] == [{200: 20}, {200: 20}]
     growth = {
         "path": "/x",
         "target": run.GROWTH_TARGET,
