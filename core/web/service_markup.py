@@ -23,7 +23,7 @@ def price(service: Any) -> Markup:
 
 
 def beneficiary_price(service: Any) -> str:
-    """"For beneficiaries: …" when beneficiaries pay less than the full price, else ""."""
+    """ "For beneficiaries: …" when beneficiaries pay less than the full price, else ""."""
     reduced = service.beneficiary_price_cents
     if reduced is None or reduced >= service.price_cents:
         return ""

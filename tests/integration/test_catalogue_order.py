@@ -65,12 +65,6 @@ ORDER_EN = [
 ]
 
 
-
-
-
-
-
-
 def _html(client: FlaskClient, path: str, headers: dict[str, str] = EN) -> str:
     return html(client, path, headers=headers)
 

@@ -21,12 +21,6 @@ EN = {"Accept-Language": "en"}
 IT = {"Accept-Language": "it"}
 
 
-
-
-
-
-
-
 def test_district_home_lists_enabled_areas_with_counts(client: FlaskClient) -> None:
     org = cf.provider()
     for _ in range(3):
