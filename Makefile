@@ -54,10 +54,12 @@ run: install
 
 test: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 # The benchmark (docs/performance.md): e.g. make bench BENCH_ARGS="--size small --backends sqlite"
 bench: install
