@@ -124,6 +124,10 @@ def configure_extensions(app: Flask) -> None:
     limiter.init_app(app)
     _configure_sqlite(app)
 
+    from core.booking import events
+
+    events.install()
+
     from core.auth.loader import load_user
 
     login_manager.user_loader(load_user)

@@ -1,8 +1,9 @@
 """The booking engine: book, cancel, approve, reject, attendance and ratings.
 
 One code path for the web flow, the API and the CLI. Each operation runs in one
-transaction over ``db.session`` (checks, atomic seat claim, booking row, outbox mail),
-commits, and only then calls the plugins' ``booking_created`` / ``booking_state_changed``.
+transaction over ``db.session`` (checks, atomic seat claim, booking row, outbox mail, the
+plugins' ``booking_events`` rows), commits, and only then calls the plugins'
+``booking_created`` / ``booking_state_changed``.
 
 :func:`book` does its reads and the slow work (rendering the mail) first, then writes the
 booking and its mail, claims the seats last and commits at once: the slot's row lock (on
@@ -20,7 +21,7 @@ from typing import Any
 from sqlalchemy import Integer, Select, and_, bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from core.booking import notifications, waitlist
+from core.booking import events, notifications, waitlist
 from core.booking.errors import BookingProblem, BookingRefused
 from core.booking.rules import (
     BookingContext,
@@ -282,7 +283,8 @@ def _book(
         now=now,
     )
     mail = notifications.booking_mail(booking, status)  # rendered before any write
-    # The writes: the booking, its mail, the caller's rows, the seat claim last; then commit.
+    # The writes: the booking, its mail, the caller's and the plugins' rows, the seat claim
+    # last; then commit.
     result = insert_or_replay(booking, user, idempotency_key)
     if result is not booking:  # an identical request committed first
         return result
@@ -290,6 +292,8 @@ def _book(
         db.session.add(mail)
     if in_transaction is not None:
         in_transaction(booking)
+    events.record(booking, "booking.created")
+    events.publish_pending()  # the plugins' reads, before the slot's row is locked
     recheck_quota(ctx, user, idempotency_key)
     if not claim_seats(slot.id, seats):
         raise refuse_or_replay([BookingProblem.of("slot_full")], user, idempotency_key)

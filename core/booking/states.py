@@ -22,6 +22,7 @@ from flask import current_app
 from sqlalchemy import update
 from sqlalchemy.orm.attributes import set_committed_value
 
+from core.booking import events
 from core.booking.errors import BookingRefused
 from core.extensions import db
 from core.models import Booking
@@ -69,7 +70,8 @@ def transition(
 
     The change is one conditional UPDATE on the status the caller saw, so two concurrent
     changes of the same booking cannot both succeed (e.g. a double cancel releasing seats
-    twice). Runs in the caller's transaction; raises ``BookingRefused(invalid_transition)``.
+    twice). Runs in the caller's transaction, where it records the event for the plugins'
+    ``booking_events``; raises ``BookingRefused(invalid_transition)``.
     """
     old = booking.status
     if not can_transition(old, new):
@@ -86,6 +88,7 @@ def transition(
         raise BookingRefused.single("invalid_transition")
     for key, value in values.items():  # mirror the row without a second UPDATE
         set_committed_value(booking, key, value)
+    events.record(booking, f"booking.{new}", old=old)
     return StateChange(booking, old, new)
 
 

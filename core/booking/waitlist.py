@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from core.booking import notifications
+from core.booking import events, notifications
 from core.booking.errors import BookingProblem, BookingRefused
 from core.booking.seats import claim_seats, release_seats
 from core.booking.states import StateChange, announce, call_after_commit, transition
@@ -83,6 +83,7 @@ def join_waitlist(
         return result
     if in_transaction is not None:
         in_transaction(booking)
+    events.record(booking, "booking.created")
     notifications.booking_event(booking, "waitlisted")
     # Seats freed between the check and now would otherwise wait for the next release.
     changes = offer_freed_seats(slot.id, now=now)

@@ -19,6 +19,17 @@ from core.models.types import UTCDateTime, utcnow
 DELIVERY_STATES = ("pending", "delivered", "failed")
 
 
+def event_names(events: str) -> list[str]:
+    """The event names of a webhook's comma-separated ``events`` setting."""
+    return [e.strip() for e in events.split(",") if e.strip()]
+
+
+def wants(events: str, event: str) -> bool:
+    """Whether a webhook whose ``events`` setting is this gets ``event`` (``*``: all)."""
+    names = event_names(events)
+    return "*" in names or event in names
+
+
 class Webhook(db.Model):
     """A URL that receives a district's (or one organisation's) booking events, signed."""
 
@@ -47,12 +58,11 @@ class Webhook(db.Model):
     @property
     def event_list(self) -> list[str]:
         """The event names this webhook wants (``*``: all)."""
-        return [e.strip() for e in self.events.split(",") if e.strip()]
+        return event_names(self.events)
 
     def wants(self, event: str) -> bool:
         """Whether ``event`` is delivered to this webhook."""
-        names = self.event_list
-        return "*" in names or event in names
+        return wants(self.events, event)
 
 
 class WebhookDelivery(db.Model):

@@ -173,6 +173,24 @@ def booking_state_changed(booking: Any, old: str, new: str) -> None:
 
 
 @hookspec
+def booking_events(events: list[Any]) -> None:
+    """Called in the transaction that creates or changes bookings, just before it commits.
+
+    ``events`` are :class:`core.booking.events.BookingEvent` (``booking``, ``name`` such as
+    ``booking.created`` or ``booking.cancelled``, ``status``, ``old``). Write your own rows
+    only (an outbox for a worker to deliver): they commit with the change or not at all. No
+    network here, and raise only if the change must not happen.
+
+    Example::
+
+        @hookimpl
+        def booking_events(events):
+            for e in events:
+                db.session.add(AuditFeed(booking_id=e.booking.id, event=e.name))
+    """
+
+
+@hookspec
 def demo_data(district: DistrictConfig, session: Any) -> None:
     """Add the demo rows of ``district`` to ``session`` (run by ``concilia demo load``).
 

@@ -3,7 +3,8 @@
 A district admin (for the whole district) or provider staff (for their organisation)
 registers a URL on ``/<district>/webhooks``. Each booking event (``booking.created`` and
 ``booking.<new state>``) becomes a :class:`~core.models.WebhookDelivery` row, the outbox,
-right after the engine commits; ``concilia webhooks deliver`` (cron, every minute) POSTs the
+written in the booking's own transaction (the ``booking_events`` hook), so it commits with
+the change or not at all; ``concilia webhooks deliver`` (cron, every minute) POSTs the
 due ones with ``X-Concilia-Signature: sha256=<hex HMAC-SHA256 of the body with the secret>``
 and retries failures with exponential backoff. Every delivery and its outcome is logged in
 that row and shown on the management page.
@@ -33,19 +34,12 @@ log = logging.getLogger(__name__)
 
 
 @hookimpl
-def booking_created(booking: Any) -> None:
-    """Queue ``booking.created`` for the webhooks that want it."""
-    from plugins.webhooks.delivery import enqueue_safely
+def booking_events(events: list[Any]) -> None:
+    """Queue each event (``booking.created``, ``booking.<new state>``) for the webhooks that
+    want it, in the booking's own transaction."""
+    from plugins.webhooks.delivery import queue_events
 
-    enqueue_safely(booking, "booking.created")
-
-
-@hookimpl
-def booking_state_changed(booking: Any, old: str, new: str) -> None:
-    """Queue ``booking.<new>`` (e.g. ``booking.cancelled``) for the webhooks that want it."""
-    from plugins.webhooks.delivery import enqueue_safely
-
-    enqueue_safely(booking, f"booking.{new}", old=old)
+    queue_events(events)
 
 
 @hookimpl

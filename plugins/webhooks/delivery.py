@@ -8,15 +8,18 @@ import json
 import logging
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select, update
 
+from core.booking.events import BookingEvent
 from core.extensions import db
-from core.models import Booking, District, Webhook, WebhookDelivery
+from core.models import Booking, District, Service, Webhook, WebhookDelivery
 from core.models.types import utcnow
+from core.models.webhooks import wants
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +58,9 @@ def backoff(attempts: int) -> timedelta:
     return min(BASE_DELAY * (2 ** max(attempts - 1, 0)), MAX_DELAY)
 
 
-def payload(booking: Booking, event: str, old: str | None, now: datetime) -> dict[str, Any]:
+def payload(
+    booking: Booking, event: str, old: str | None, now: datetime, status: str
+) -> dict[str, Any]:
     """The JSON sent for an event: identifiers and times, no personal data."""
     district = db.session.get(District, booking.service.district_id)
     return {
@@ -67,7 +72,7 @@ def payload(booking: Booking, event: str, old: str | None, now: datetime) -> dic
             "service_id": booking.service_id,
             "organisation": booking.service.organisation.slug,
             "district": district.slug if district else None,
-            "status": booking.status,
+            "status": status,
             "previous_status": old,
             "seats": booking.seats,
             "starts_at": booking.slot.starts_at.isoformat(),
@@ -76,45 +81,52 @@ def payload(booking: Booking, event: str, old: str | None, now: datetime) -> dic
     }
 
 
-def enqueue(booking: Booking, event: str, *, old: str | None = None) -> int:
-    """Add one delivery per active webhook that wants ``event`` for this booking; commits.
+def queue_events(events: Sequence[BookingEvent]) -> int:
+    """Add one delivery per active webhook that wants each event; in the caller's transaction.
 
     A webhook of the whole district (no organisation) gets every booking of the district;
-    an organisation's webhook gets its own services' bookings. Returns how many were queued.
+    an organisation's webhook gets its own services' bookings. One statement finds the
+    webhooks of every service involved (usually none). Returns how many were queued.
     """
-    service = booking.service
-    hooks = db.session.scalars(
-        select(Webhook).where(
+    service_ids = {e.booking.service_id for e in events}
+    rows = db.session.execute(
+        select(Service.id, Webhook.id, Webhook.events)
+        .join(Webhook, Webhook.district_id == Service.district_id)
+        .where(
+            Service.id.in_(service_ids),
             Webhook.active.is_(True),
-            Webhook.district_id == service.district_id,
             or_(
                 Webhook.organisation_id.is_(None),
-                Webhook.organisation_id == service.organisation_id,
+                Webhook.organisation_id == Service.organisation_id,
             ),
         )
+        .order_by(Webhook.id)
     ).all()
-    wanted = [h for h in hooks if h.wants(event)]
-    if not wanted:
+    if not rows:
         return 0
     now = utcnow()
-    body = payload(booking, event, old, now)
-    for hook in wanted:
-        db.session.add(
-            WebhookDelivery(
-                webhook_id=hook.id, event=event, payload=body, next_attempt_at=now, created_at=now
+    queued = 0
+    for e in events:
+        wanted = [
+            hook_id
+            for sid, hook_id, names in rows
+            if sid == e.booking.service_id and wants(names, e.name)
+        ]
+        if not wanted:
+            continue
+        body = payload(e.booking, e.name, e.old, now, e.status)
+        for hook_id in wanted:
+            db.session.add(
+                WebhookDelivery(
+                    webhook_id=hook_id,
+                    event=e.name,
+                    payload=body,
+                    next_attempt_at=now,
+                    created_at=now,
+                )
             )
-        )
-    db.session.commit()
-    return len(wanted)
-
-
-def enqueue_safely(booking: Booking, event: str, *, old: str | None = None) -> None:
-    """:func:`enqueue`, logging instead of raising (the booking is already committed)."""
-    try:
-        enqueue(booking, event, old=old)
-    except Exception:
-        db.session.rollback()
-        log.exception("could not queue webhook event %s for booking %s", event, booking.id)
+            queued += 1
+    return queued
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
