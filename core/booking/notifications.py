@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
 from babel.support import NullTranslations
-from flask import current_app, render_template
+from flask import current_app
 from flask_babel import force_locale, get_translations
 from flask_babel import lazy_gettext as _l
 from jinja2 import pass_context
@@ -74,6 +74,16 @@ def catalog_gettext(catalog: NullTranslations) -> Callable[..., str]:
     return gettext
 
 
+def render_mail_template(name: str, context: dict[str, Any]) -> str:
+    """Render a mail template with exactly ``context`` (and the environment's globals).
+
+    Unlike ``render_template`` it runs no context processor: a mail must not depend on the
+    request that happens to send it (its page, its session), and it is rendered on the
+    booking's hot path, where those processors would cost more than the template.
+    """
+    return current_app.jinja_env.get_template(name).render(context)
+
+
 def _render(
     event: str, booking: Booking, recipient: str, locale: str, **extra: Any
 ) -> OutboxMessage:
@@ -107,8 +117,8 @@ def _render(
                 context["cancel_until"] = format_local(deadline, zone, locale)
         context.update(extra)
         subject = str(SUBJECTS[event]) % {"service": title}
-        text = render_template(f"mail/booking_{event}.txt", **context)
-        html = render_template(f"mail/booking_{event}.html", **context)
+        text = render_mail_template(f"mail/booking_{event}.txt", context)
+        html = render_mail_template(f"mail/booking_{event}.html", context)
     return new_mail(recipient, subject, text, body_html=html, kind=f"booking_{event}")
 
 
