@@ -108,6 +108,9 @@ def offer_freed_seats(slot_id: int, *, now: datetime | None = None) -> list[Stat
     """Serve the waiting line of a slot with its free seats; queues the mails, no commit.
 
     Each served booking claims its seats atomically first, so a seat is never given twice.
+    The line is strict (whoever needs more seats than are free keeps the others waiting),
+    except for a request the slot can no longer hold since it was made smaller: it is passed
+    over, since it would otherwise block everyone behind it for good.
     Returns the state changes, to be announced after the commit (:func:`after_commit`).
     """
     now = now or utcnow()
@@ -117,6 +120,8 @@ def offer_freed_seats(slot_id: int, *, now: datetime | None = None) -> list[Stat
     service = slot.service
     changes: list[StateChange] = []
     for waiting in waiting_line(slot_id):
+        if waiting.seats > slot.capacity:  # the slot shrank: it can never be served here
+            continue
         if not claim_seats(slot_id, waiting.seats):
             break
         try:

@@ -13,6 +13,7 @@ from core.booking import (
     BookingRefused,
     add_event,
     book,
+    cancel,
     generate_all,
     generate_slots,
     regenerate_slots,
@@ -247,6 +248,34 @@ def test_capacity_never_drops_below_taken(app: Flask) -> None:
     regenerate_slots(svc, start=MONDAY, horizon_days=1, now=datetime(2030, 1, 1, tzinfo=UTC))
     db.session.refresh(slot)
     assert (slot.capacity, slot.taken) == (3, 3)
+
+
+def test_a_shrunk_slot_serves_its_line_past_a_request_it_can_no_longer_fit(app: Flask) -> None:
+    """Regression: after the provider lowered a slot's seats below what the first in line
+    waits for, that request could never be served and blocked everyone behind it."""
+    svc = f.service(waitlist_enabled=True, max_seats_per_booking=3, waitlist_hold_minutes=0)
+    rule = f.opening_rule(svc, weekday=0, start=time(9), end=time(10), seats=3)
+    db.session.commit()
+    generate_slots(svc, start=MONDAY, horizon_days=1)
+    (slot,) = slots_of(svc)
+    leaving, staying = f.user(), f.user()
+    first = booking_in(slot, "confirmed", leaving)
+    booking_in(slot, "confirmed", staying)
+    joined = datetime(2029, 12, 1, tzinfo=UTC)
+    big = booking_in(slot, "waitlisted", seats=3, created_at=joined)
+    small = booking_in(slot, "waitlisted", seats=1, created_at=joined + timedelta(minutes=1))
+    rule.seats = 2
+    db.session.commit()
+    regenerate_slots(svc, start=MONDAY, horizon_days=1, now=datetime(2030, 1, 1, tzinfo=UTC))
+    db.session.refresh(slot)
+    assert (slot.capacity, slot.taken) == (2, 2)
+
+    cancel(first, by="resident", actor=leaving)  # one seat free: the first in line needs three
+    db.session.refresh(big)
+    db.session.refresh(small)
+    assert (big.status, small.status) == ("waitlisted", "confirmed")
+    db.session.refresh(slot)
+    assert slot.taken == 2
 
 
 def test_events_are_one_off_slots(app: Flask) -> None:
