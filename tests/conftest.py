@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import settings as hypothesis_settings
 
 from core import create_app
 from core.extensions import db
@@ -21,6 +23,13 @@ from tests.support.database import (
     sqlite_url,
 )
 from tests.support.test_plugins import TEST_PLUGINS
+
+# Property tests draw fixed examples by default, so a red build is reproducible and never a
+# matter of luck; CONCILIA_HYPOTHESIS_PROFILE=explore draws new random ones (run it locally,
+# or nightly, to look further).
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+hypothesis_settings.register_profile("explore", derandomize=False, print_blob=True)
+hypothesis_settings.load_profile(os.environ.get("CONCILIA_HYPOTHESIS_PROFILE", "ci"))
 
 
 class FreshContextClient(FlaskClient):
