@@ -35,6 +35,7 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import TextInput
 
@@ -159,7 +160,10 @@ class ServiceForm(FlaskForm):
     )
     quota_scope = SelectField(
         _l("The monthly limit counts"),
-        choices=[("service", _l("this service")), ("category", _l("the whole area"))],
+        choices=[
+            SelectChoice("service", _l("this service")),
+            SelectChoice("category", _l("the whole area")),
+        ],
     )
     waitlist_enabled = BooleanField(_l("Offer a waiting list when full"))
     waitlist_hold_minutes = IntegerField(
@@ -198,13 +202,18 @@ def _categories() -> dict[str, Category]:
     return current_app.extensions["concilia"].categories
 
 
+def weekday_choices(names: dict[int, str]) -> list[SelectChoice]:
+    """The weekday drop-down's choices (0 = Monday), named in the current language."""
+    return [SelectChoice(day, name) for day, name in names.items()]  # type: ignore[arg-type]
+
+
 def _service_form(config: DistrictConfig, **kwargs: Any) -> ServiceForm:
     form = ServiceForm(**kwargs)
     enabled = enabled_categories(config, _categories())
-    form.category.choices = [(c.slug, str(c.name)) for c in enabled]
-    types: list[tuple[str, str]] = [("", _("Not specified"))]
+    form.category.choices = [SelectChoice(c.slug, str(c.name)) for c in enabled]
+    types = [SelectChoice("", _("Not specified"))]
     for c in enabled:
-        types.extend((t.slug, f"{c.name}: {t.name}") for t in c.service_types)
+        types.extend(SelectChoice(t.slug, f"{c.name}: {t.name}") for t in c.service_types)
     form.service_type.choices = types
     return form
 
@@ -416,7 +425,7 @@ def _schedule_page(
 ) -> str | tuple[str, int]:
     names = weekday_names()
     rule_form = rule_form or OpeningRuleForm(formdata=None)
-    rule_form.weekday.choices = list(names.items())
+    rule_form.weekday.choices = weekday_choices(names)
     closure_form = closure_form or ClosureForm(formdata=None)
     html = render_template(
         "provider/schedule.html",
@@ -444,7 +453,7 @@ def add_hours(district: str, service_id: int) -> str | Response | tuple[str, int
     """Add a weekly opening."""
     config, service = _service_for_staff(district, service_id)
     form = OpeningRuleForm()
-    form.weekday.choices = list(weekday_names().items())
+    form.weekday.choices = weekday_choices(weekday_names())
     if form.validate_on_submit():
         try:
             add_opening_rule(
