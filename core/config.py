@@ -56,6 +56,13 @@ def _seconds(value: str) -> int:
     return seconds
 
 
+def _min_count(value: str) -> int:
+    count = int(value.strip())
+    if not 1 <= count <= 100:
+        raise ValueError("expected a whole number between 1 and 100")
+    return count
+
+
 def _list(value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
@@ -233,6 +240,13 @@ SETTINGS: tuple[Setting, ...] = (
         _seconds,
         10,
         "How long a public catalogue page is reused for visitors not logged in (0: off)",
+    ),
+    Setting(
+        "CONCILIA_OPEN_DATA_MIN_COUNT",
+        "CONCILIA_OPEN_DATA_MIN_COUNT",
+        _min_count,
+        3,
+        "Open data withholds counts below this (1: publish every count)",
     ),
 )
 

@@ -28,6 +28,7 @@ from core.reporting.cells import (
     seats_offered,
 )
 from core.reporting.cells import utilisation as utilisation_by_area
+from core.reporting.disclosure import suppress_small_counts
 from core.reporting.period import Period
 from core.reporting.tables import Table
 
@@ -341,7 +342,10 @@ OPEN_DATA_KEYS = (
 )
 
 
-def open_data(session: Session, district: District, period: Period) -> dict[str, Table]:
-    """The anonymised, aggregated figures published as open data."""
+def open_data(
+    session: Session, district: District, period: Period, *, min_count: int = 3
+) -> dict[str, Table]:
+    """The anonymised, aggregated figures published as open data, with counts below
+    ``min_count`` (and what would reveal them) withheld (:mod:`core.reporting.disclosure`)."""
     tables = dashboard(session, district, period)
-    return {key: tables[key] for key in OPEN_DATA_KEYS}
+    return {key: suppress_small_counts(tables[key], min_count) for key in OPEN_DATA_KEYS}

@@ -17,6 +17,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -765,7 +766,8 @@ def open_data_export(district: str, fmt: str) -> View:
         period = parse_period(config, request.args, default_days=365)
     except PeriodError as error:
         return render_template("admin/refused.html", message=str(error)), 400
-    tables = open_data(db.session, row, period)
+    min_count = current_app.config["CONCILIA_OPEN_DATA_MIN_COUNT"]
+    tables = open_data(db.session, row, period, min_count=min_count)
     name = f"{config.slug}-open-data-{period.start}-{period.end}"
     if fmt == "csv":
         return _csv_response(
@@ -776,6 +778,11 @@ def open_data_export(district: str, fmt: str) -> View:
         "district": config.slug,
         "period": {"start": period.start.isoformat(), "end": period.end.isoformat()},
         "licence": "CC-BY-4.0",
+        "withheld": (
+            f"counts from 1 to {min_count - 1}, and the rates and totals of their rows"
+            if min_count > 1
+            else "nothing"
+        ),
         "figures": {key: table.as_records() for key, table in tables.items()},
     }
     response = Response(

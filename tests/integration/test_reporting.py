@@ -181,6 +181,45 @@ def test_open_data_has_aggregates_and_no_personal_data(app, client, dataset) -> 
     assert client.get(f"/{BORGO}/open-data.json?start=bad").status_code == 400
 
 
+def test_open_data_withholds_small_counts_and_what_would_reveal_them(app, client, dataset) -> None:
+    payload = client.get(f"/{BORGO}/open-data.json?{QUERY}").get_json()
+    figures = payload["figures"]
+    assert payload["withheld"].startswith("counts from 1 to 2")
+    assert {"month": "2026-02", "area": "Test care", "bookings": None, "seats": 3} in figures[
+        "bookings"
+    ]
+    assert {
+        "class": "resident-worker",
+        "approved": None,
+        "pending": None,
+        "rejected": 0,
+        "total": None,
+    } in figures["beneficiaries"]
+    care = next(r for r in figures["ratings"] if r["area"] == "Test care")
+    assert (care["ratings"], care["average"], care["stars_3"], care["stars_1"]) == (
+        None,
+        None,
+        None,
+        0,
+    )
+    lines = client.get(f"/{BORGO}/open-data.csv?{QUERY}").get_data(as_text=True).splitlines()
+    assert "bookings,2026-02,Test care,,bookings," in lines  # an empty cell
+    assert "bookings,2026-02,Test care,,seats,3" in lines
+
+
+def test_open_data_can_publish_every_count(make_app) -> None:
+    app = make_app(CONCILIA_OPEN_DATA_MIN_COUNT=1)
+    with app.app_context():
+        borgo = cf.district_row(BORGO)
+        service = cf.published(cf.provider(BORGO, name="Alpha"), category="test-care")
+        af.booking(af.slot_at(service, af.utc(2026, 2, 20)), "confirmed", f.user())
+        db.session.commit()
+        assert borgo.slug == BORGO
+    payload = app.test_client().get(f"/{BORGO}/open-data.json?{QUERY}").get_json()
+    assert payload["withheld"] == "nothing"
+    assert [r["bookings"] for r in payload["figures"]["bookings"]] == [1]
+
+
 def _csv(client: FlaskClient, key: str, query: str = QUERY) -> list[list[str]]:
     response = client.get(f"/{BORGO}/admin/reports/{key}.csv?{query}", headers=EN)
     assert response.status_code == 200
