@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import or_, select, update
 
 from core.booking.events import BookingEvent
@@ -20,6 +21,7 @@ from core.extensions import db
 from core.models import Booking, District, Service, Webhook, WebhookDelivery
 from core.models.types import utcnow
 from core.models.webhooks import wants
+from plugins.webhooks.egress import build_opener
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +139,10 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-_opener = urllib.request.build_opener(_NoRedirect)
+_OPENERS = {
+    public_only: build_opener(_NoRedirect(), public_only=public_only)
+    for public_only in (False, True)
+}
 
 
 def body_of(delivery: WebhookDelivery) -> bytes:
@@ -145,11 +150,17 @@ def body_of(delivery: WebhookDelivery) -> bytes:
     return json.dumps(delivery.payload, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 
-def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, str]:
-    """POST ``body``; returns the HTTP status (None if no answer) and an error text."""
+def post(
+    url: str, body: bytes, headers: dict[str, str], *, public_only: bool = True
+) -> tuple[int | None, str]:
+    """POST ``body``; returns the HTTP status (None if no answer) and an error text.
+
+    ``public_only`` (production): HTTPS to public addresses only, checked when connecting
+    (:mod:`plugins.webhooks.egress`).
+    """
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     try:
-        with _opener.open(request, timeout=TIMEOUT_SECONDS) as response:
+        with _OPENERS[public_only].open(request, timeout=TIMEOUT_SECONDS) as response:
             return int(response.status), ""
     except urllib.error.HTTPError as error:
         return int(error.code), f"HTTP {error.code}"
@@ -197,6 +208,7 @@ def deliver_one(delivery: WebhookDelivery, now: datetime) -> str:
             "X-Concilia-Delivery": str(delivery.id),
             SIGNATURE_HEADER: sign(hook.secret, body),
         },
+        public_only=current_app.config.get("CONCILIA_ENV") == "production",
     )
     delivery.attempts += 1
     delivery.last_attempt_at = now
