@@ -292,9 +292,12 @@ def cancel_booking(public_id: str) -> Response:
 
 
 def _decidable(public_id: str) -> tuple[Booking, Any]:
+    """A booking the caller may decide on: only its provider's staff, as on the web (district
+    admins see and may cancel bookings, but approving or marking attendance is the provider's).
+    """
     user = api_user(write=True)
     booking, role = visible_booking(public_id, user)
-    if role not in ("provider", "admin"):
+    if role != "provider":
         raise forbidden()
     return booking, user
 

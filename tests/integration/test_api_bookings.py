@@ -298,6 +298,10 @@ def test_provider_decisions(client: FlaskClient) -> None:
 
     status, body = resident.post(f"/api/v1/bookings/{pending['id']}/approve")
     assert status == 403 and error_code(body) == "forbidden"
+    admin = Api(client, token_for(f.district_admin(f.district("borgo-test"))))
+    for action in ("approve", "attended", "no-show"):  # the provider's decisions, as on the web
+        status, body = admin.post(f"/api/v1/bookings/{pending['id']}/{action}")
+        assert status == 403 and error_code(body) == "forbidden", action
     status, body = provider.post(f"/api/v1/bookings/{pending['id']}/approve")
     assert status == 200 and body["status"] == "confirmed"
     status, body = provider.post(f"/api/v1/bookings/{pending['id']}/approve")

@@ -73,13 +73,24 @@ def test_production_deliveries_are_checked_and_logged(make_app: Any) -> None:
     with app.app_context(), listener() as state:
         district = f.district("borgo-test")
         db.session.commit()
-        hook = Webhook(district_id=district.id, url=f"https://localhost:{state['port']}/in",
-                       secret="s", events="*")  # fmt: skip
+        hook = Webhook(
+            district_id=district.id,
+            url=f"https://localhost:{state['port']}/in",
+            secret="s",
+            events="*",
+        )
         db.session.add(hook)
         db.session.flush()
         now = datetime.now(UTC)
-        db.session.add(WebhookDelivery(webhook_id=hook.id, event="booking.created",
-                                       payload={}, next_attempt_at=now, created_at=now))  # fmt: skip
+        db.session.add(
+            WebhookDelivery(
+                webhook_id=hook.id,
+                event="booking.created",
+                payload={},
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
         db.session.commit()
         result = app.test_cli_runner().invoke(args=["webhooks", "deliver"])
         assert result.exit_code == 0, result.output

@@ -58,10 +58,6 @@ STAFF_OR_ADMIN = Access(
 OWNER_OR_MANAGERS = Access(
     "OWNER_OR_MANAGERS", frozenset({RESIDENT, STAFF, DISTRICT_ADMIN, PLATFORM_ADMIN})
 )
-#: Staff of the service's organisation and the district's admins.
-STAFF_OF_OWNER_OR_ADMIN = Access(
-    "STAFF_OF_OWNER_OR_ADMIN", frozenset({STAFF, DISTRICT_ADMIN, PLATFORM_ADMIN})
-)
 #: Only a visitor without an account: the invitation is for an address nobody here owns, so
 #: every logged-in person is refused (the invitee registers through it).
 INVITEE = Access("INVITEE", frozenset({ANONYMOUS}))
@@ -189,10 +185,10 @@ ROUTES: dict[str, Route] = {
     "api.my_bookings": Route(LOGGED_IN),
     "api.get_booking": Route(OWNER_OR_MANAGERS),
     "api.cancel_booking": Route(OWNER_OR_MANAGERS),
-    "api.approve_booking": Route(STAFF_OF_OWNER_OR_ADMIN),
-    "api.reject_booking": Route(STAFF_OF_OWNER_OR_ADMIN),
-    "api.attended_booking": Route(STAFF_OF_OWNER_OR_ADMIN),
-    "api.no_show_booking": Route(STAFF_OF_OWNER_OR_ADMIN),
+    "api.approve_booking": Route(STAFF_OF_OWNER),
+    "api.reject_booking": Route(STAFF_OF_OWNER),
+    "api.attended_booking": Route(STAFF_OF_OWNER),
+    "api.no_show_booking": Route(STAFF_OF_OWNER),
     "api.provider_bookings": Route(STAFF_IN_DISTRICT, note="lists own orgs only"),
     "api.report": Route(DISTRICT_ADMIN_ONLY),
     "api_tokens.index": Route(LOGGED_IN),
