@@ -211,6 +211,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Rate limit on booking confirmations per account (or client address)",
     ),
     Setting(
+        "CONCILIA_API_RATE_LIMIT",
+        "CONCILIA_API_RATE_LIMIT",
+        _str,
+        "300 per minute",
+        "Rate limit on API requests per account (or client address)",
+    ),
+    Setting(
         "CONCILIA_RATELIMIT_PREFIX",
         "RATELIMIT_KEY_PREFIX",
         _str,

@@ -91,7 +91,9 @@ def install_api(app: Flask) -> None:
     """Register the API blueprint (CSRF handled per request above) and the tokens page."""
     from core.api import openapi, views  # noqa: F401  (routes)
     from core.api.tokens_web import bp as tokens_bp
+    from core.web.rate_limits import install_api_limit
 
     csrf.exempt(bp)
+    install_api_limit(bp)
     app.register_blueprint(bp)
     app.register_blueprint(tokens_bp)

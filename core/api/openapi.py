@@ -26,6 +26,7 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
 
 
 def _errors(*statuses: int) -> dict[str, Any]:
+    """The error answers of an operation; every one may also be rate limited (429)."""
     names = {
         400: "BadRequest",
         401: "Unauthorized",
@@ -33,8 +34,9 @@ def _errors(*statuses: int) -> dict[str, Any]:
         404: "NotFound",
         409: "Conflict",
         422: "Unprocessable",
+        429: "TooManyRequests",
     }
-    return {str(s): {"$ref": f"#/components/responses/{names[s]}"} for s in statuses}
+    return {str(s): {"$ref": f"#/components/responses/{names[s]}"} for s in (*statuses, 429)}
 
 
 def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
@@ -467,7 +469,10 @@ def document() -> dict[str, Any]:
                     **public,
                     "operationId": "listDistricts",
                     "summary": "The districts this deployment serves",
-                    "responses": {"200": _json(_list_of("District"), "The districts.")},
+                    "responses": {
+                        "200": _json(_list_of("District"), "The districts."),
+                        **_errors(),
+                    },
                 }
             },
             "/districts/{district}/categories": {
@@ -654,6 +659,10 @@ def document() -> dict[str, Any]:
                     ("NotFound", "No such thing, or not yours to see."),
                     ("Conflict", "The slot is full, already booked, or the state changed."),
                     ("Unprocessable", "Invalid data, or the booking rules refuse it."),
+                    (
+                        "TooManyRequests",
+                        "Too many requests from this account (or address): wait and retry.",
+                    ),
                 )
             },
         },

@@ -58,6 +58,7 @@ from core.models.types import utcnow
 from core.plugins.types import DistrictConfig
 from core.tenancy import district_configs, get_district_or_404
 from core.web.booking import details_form_class
+from core.web.rate_limits import booking_limit
 
 MY_PAGE_SIZE = 50
 INT32 = 2**31 - 1
@@ -230,6 +231,7 @@ def my_bookings() -> Response:
 
 
 @bp.post("/bookings")
+@booking_limit
 def create_booking() -> tuple[Response, int]:
     """Book a slot (or join its waiting list) through the engine; idempotent with a key."""
     user = api_user(write=True)

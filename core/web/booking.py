@@ -51,12 +51,13 @@ from wtforms.validators import (
 
 from core.booking import Applicant, BookingRefused, book, join_waitlist
 from core.booking.rules import is_beneficiary
-from core.extensions import db, limiter
+from core.extensions import db
 from core.i18n import locale_code
 from core.models import Booking, District, Service, Slot, User
 from core.models.types import utcnow
 from core.privacy import record_booking_consent
 from core.tenancy import get_district_or_404
+from core.web.rate_limits import booking_limit
 
 log = logging.getLogger(__name__)
 
@@ -607,23 +608,8 @@ def _done(booking: Booking) -> Response:
     return redirect(url_for("bookings.detail", public_id=booking.public_id))
 
 
-def _booking_rate_limit() -> str:
-    return str(current_app.config["CONCILIA_BOOKING_RATE_LIMIT"])
-
-
-def _booking_rate_key() -> str:
-    """Count booking attempts per account (per client address before login)."""
-    if current_user.is_authenticated:
-        return f"user:{current_user.id}"
-    return f"ip:{request.remote_addr or ''}"
-
-
 @bp.post("/<district>/services/<int:service_id>/book/confirm")
-@limiter.limit(
-    _booking_rate_limit,
-    key_func=_booking_rate_key,
-    exempt_when=lambda: not current_app.config.get("RATELIMIT_ENABLED", True),
-)
+@booking_limit
 @login_required
 def confirm(district: str, service_id: int) -> Response | tuple[str, int]:
     """Book (or join the waiting list) with the engine; refusals are shown on the summary.

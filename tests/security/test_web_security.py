@@ -205,6 +205,47 @@ def _book_twice_then_limited(app: Flask) -> list[int]:
         return statuses
 
 
+def test_api_bookings_share_the_booking_limit_per_account(make_app: Any) -> None:
+    """A script with a token gets no more booking attempts than a person in a browser."""
+    from tests.support.api import Api, token_for
+    from tests.support.factories import user
+
+    app = make_app(RATELIMIT_ENABLED=True, CONCILIA_BOOKING_RATE_LIMIT="2 per minute")
+    with app.app_context():
+        svc = borgo_service()
+        slots = [make_slot(svc, capacity=5, starts_in=timedelta(days=2 + i)) for i in range(3)]
+        person, other = user(), user()
+        db.session.commit()
+        api, fresh = Api(app.test_client(), token_for(person)), token_for(other)
+        answers = [api.post("/api/v1/bookings", json={"slot_id": s.id}) for s in slots]
+        assert [status for status, _body in answers] == [201, 201, 429]
+        assert answers[2][1]["error"]["code"] == "rate_limited"
+        assert db.session.scalar(select(func.count(Booking.id))) == 2
+        # per account: somebody else still books
+        assert (
+            Api(app.test_client(), fresh).post("/api/v1/bookings", json={"slot_id": slots[2].id})[0]
+            == 201
+        )
+
+
+def test_the_api_is_rate_limited_per_account(make_app: Any) -> None:
+    from tests.support.api import Api, token_for
+    from tests.support.factories import user
+
+    app = make_app(RATELIMIT_ENABLED=True, CONCILIA_API_RATE_LIMIT="3 per minute")
+    with app.app_context():
+        person = user()
+        db.session.commit()
+        secret = token_for(person)
+        api = Api(app.test_client(), secret)
+        statuses = [api.get("/api/v1/me/bookings")[0] for _ in range(4)]
+        again = app.test_client().get(
+            "/api/v1/me/bookings", headers={"Authorization": f"Bearer {secret}"}
+        )
+    assert statuses == [200, 200, 200, 429]
+    assert again.status_code == 429 and int(again.headers["Retry-After"]) > 0
+
+
 def test_booking_confirmations_are_rate_limited_per_account(make_app: Any) -> None:
     app = make_app(RATELIMIT_ENABLED=True, CONCILIA_BOOKING_RATE_LIMIT="2 per minute")
     statuses = _book_twice_then_limited(app)
