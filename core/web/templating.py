@@ -8,11 +8,10 @@ from typing import Any
 
 from babel import dates
 from flask import Flask, current_app, request, url_for
-from flask_babel import get_timezone
 from flask_login import current_user
 from markupsafe import Markup, escape
 
-from core.i18n import SUPPORTED_LOCALES, locale_code, money
+from core.i18n import SUPPORTED_LOCALES, current_timezone, locale_code, money
 from core.tenancy import current_district_config, default_district_slug
 
 
@@ -43,7 +42,7 @@ def _format_moment(kind: str, moment: date, fmt: str, locale: str, zone: tzinfo)
 def _local(kind: str, moment: date | None, fmt: str) -> str:
     if moment is None:
         return ""
-    return _format_moment(kind, moment, fmt, locale_code(), get_timezone())
+    return _format_moment(kind, moment, fmt, locale_code(), current_timezone())
 
 
 def local_datetime(moment: datetime | None, fmt: str = "medium") -> str:
