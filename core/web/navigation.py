@@ -15,10 +15,11 @@ from typing import Any
 
 from flask import Flask, request, url_for
 from flask_login import current_user
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from core.i18n import gettext as _
 from core.tenancy import current_district_config, get_district_or_404
+from core.web.html import escaped
 from core.web.reader_memo import per_reader_language
 from core.web.templating import district_areas, endpoint_url
 
@@ -81,17 +82,18 @@ def district_nav_links() -> list[tuple[str, str, bool]]:
 class FixedMenu:
     """What a district's menu shows everyone in one language: kept per language."""
 
-    label: Markup
-    #: ``(url, label)`` for everyone: home, each area, every service (escaped; no empty URL).
-    links: tuple[tuple[str, Markup], ...]
+    label: str
+    #: ``(url, label)`` for everyone: home, each area, every service (labels escaped; no link
+    #: without a URL, i.e. whose endpoint no plugin registers).
+    links: tuple[tuple[str, str], ...]
     #: The same for logged-in people: their bookings.
-    member_links: tuple[tuple[str, Markup], ...]
+    member_links: tuple[tuple[str, str], ...]
     approvals_url: str
-    admin_link: tuple[str, Markup] | None
+    admin_link: tuple[str, str] | None
 
 
-def _fixed_links(pairs: Iterable[tuple[Any, str]]) -> tuple[tuple[str, Markup], ...]:
-    return tuple((href, escape(label)) for label, href in pairs if href)
+def _fixed_links(pairs: Iterable[tuple[Any, str]]) -> tuple[tuple[str, str], ...]:
+    return tuple((href, escaped(label)) for label, href in pairs if href)
 
 
 def fixed_menu(district: Any) -> FixedMenu:
@@ -105,15 +107,15 @@ def fixed_menu(district: Any) -> FixedMenu:
     links.append((_("All the services"), endpoint_url("catalogue.services", district=slug)))
     admin_home = endpoint_url("admin.home", district=slug)
     return FixedMenu(
-        label=escape(_("District menu")),
+        label=escaped(_("District menu")),
         links=_fixed_links(links),
         member_links=_fixed_links([(_("My bookings"), endpoint_url("bookings.mine"))]),
         approvals_url=endpoint_url("admin_services.pending", district=slug),
-        admin_link=(admin_home, escape(_("Administration"))) if admin_home else None,
+        admin_link=(admin_home, escaped(_("Administration"))) if admin_home else None,
     )
 
 
-def _menu_links(district: Any, fixed: FixedMenu) -> list[tuple[str, Markup]]:
+def _menu_links(district: Any, fixed: FixedMenu) -> list[tuple[str, str]]:
     """The menu's ``(url, label)`` for the person reading the page, in order."""
     if not current_user.is_authenticated:
         return list(fixed.links)
@@ -121,7 +123,7 @@ def _menu_links(district: Any, fixed: FixedMenu) -> list[tuple[str, Markup]]:
     for label, href, _current in role_links(district):
         if href == fixed.approvals_url and fixed.admin_link:
             links.append(fixed.admin_link)
-        links.append((href, escape(label)))
+        links.append((href, escaped(label)))
     return links
 
 
@@ -141,7 +143,7 @@ def district_menu(district: Any = None) -> Markup:
     fixed = per_reader_language("district-menu", district, lambda: fixed_menu(district))
     here = request.full_path.rstrip("?")
     items = "".join(
-        f'\n      <li><a href="{escape(href)}"{CURRENT if href == here else ""}>{label}</a></li>'
+        f'\n      <li><a href="{escaped(href)}"{CURRENT if href == here else ""}>{label}</a></li>'
         for href, label in _menu_links(district, fixed)
     )
     return Markup(
@@ -160,16 +162,16 @@ def breadcrumb_nav(items: Iterable[tuple[Any, Any]]) -> Markup:
     parts = []
     for label, href in entries[:-1]:
         parts.append(
-            f'\n      <li class="breadcrumb-item"><a href="{escape(href)}">{escape(label)}</a>'
+            f'\n      <li class="breadcrumb-item"><a href="{escaped(href)}">{escaped(label)}</a>'
             f'<span class="separator">/</span></li>'
         )
     if entries:
         parts.append(
             f'\n      <li class="breadcrumb-item active" aria-current="page">'
-            f"{escape(entries[-1][0])}</li>"
+            f"{escaped(entries[-1][0])}</li>"
         )
     return Markup(
-        f'<nav class="breadcrumb-container" aria-label="{escape(_("Breadcrumb"))}">\n'
+        f'<nav class="breadcrumb-container" aria-label="{escaped(_("Breadcrumb"))}">\n'
         f'  <ol class="breadcrumb p-0" data-element="breadcrumb">{"".join(parts)}\n'
         f"  </ol>\n"
         f"</nav>"

@@ -1,4 +1,4 @@
-"""Service markup shown many times a page: price, beneficiary price, area badge, the card.
+"""Service markup shown many times a page: price, beneficiary price, area badge, the cards.
 
 Python rather than Jinja macros: a catalogue page shows them a dozen times, and a macro call
 (with its attribute lookups, ``url_for``, filters and escapes) costs far more than a function
@@ -8,7 +8,8 @@ compares them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +19,7 @@ from markupsafe import Markup, escape
 
 from core.i18n import gettext as _
 from core.i18n import locale_code, money
+from core.web.html import escaped
 from core.web.templating import icon, local_date, local_time
 
 #: Characters of a description a card shows (Jinja's ``truncate``, leeway included).
@@ -48,66 +50,96 @@ def category_badge(category: Any, slug: str) -> Markup:
     )
 
 
-def service_card(
-    service: Any,
+@dataclass(frozen=True)
+class _CardWords:
+    """What every card of one list says the same way: worked out once per list."""
+
+    only: Markup
+    provided_by: Markup
+    next_free: Markup
+    calendar: Markup
+
+
+def _card_words() -> _CardWords:
+    return _CardWords(
+        only=escape(_("Beneficiaries only")),
+        provided_by=escape(_("Provided by")),
+        next_free=escape(_("Next free time:")),
+        calendar=icon("it-calendar", "icon-xs"),
+    )
+
+
+def service_cards(
+    services: Iterable[Any],
     district_slug: str,
     categories: Mapping[str, Any],
     heading: str = "h3",
     show_provider: bool = True,
-    next_free: datetime | None = None,
+    next_free: Mapping[int, datetime] | None = None,
 ) -> Markup:
-    """A service's card in a list: area, title (linked), provider, description, next time, price.
+    """The cards of a list of services: area, title (linked), provider, description, next
+    time, price; one card as the catalogue's macro rendered it.
 
-    ``heading`` is the title's element, ``show_provider`` off on a provider's own page,
-    ``next_free`` the next time with a free place (from the catalogue's filters), if any.
+    ``heading`` is the titles' element, ``show_provider`` off on a provider's own page,
+    ``next_free`` the next time with a free place of each service (by id), where known.
     """
     locale = locale_code()
-    slug = service.category
-    category = categories.get(slug)
-    tag = escape(heading)
-    url = url_for("catalogue.service", district=district_slug, service_id=service.id)
-    lines = [
-        '\n<div class="col-12 col-md-6 col-lg-4 mb-4">',
-        f'  <article class="card card-bg h-100 category-card category-{escape(slug)}'
-        ' service-card">',
-        '    <div class="card-body">',
-        '      <div class="category-top mb-2">',
-        f"        {icon(category.icon, 'icon-sm category-icon') if category else ''}",
-        f"        {category_badge(category, slug)}",
-    ]
-    if service.beneficiaries_only:
-        only = escape(_("Beneficiaries only"))
-        lines.append(f'        <span class="badge bg-secondary">{only}</span>')
-    title = escape(service.title(locale))
-    lines += [
-        "      </div>",
-        f'      <{tag} class="card-title h5"><a href="{escape(url)}">{title}</a></{tag}>',
-    ]
-    if show_provider:
-        provider = escape(service.organisation.name)
-        lines.append(
-            f'      <p class="card-text small mb-1">{escape(_("Provided by"))} {provider}</p>'
-        )
-    description = service.description(locale)
-    if description:
-        short = escape(do_truncate(current_app.jinja_env, description, CARD_DESCRIPTION))
-        lines.append(f'      <p class="card-text">{short}</p>')
-    if next_free:
-        when = f"{escape(local_date(next_free, 'medium'))}, {escape(local_time(next_free))}"
-        lines.append(
-            f'      <p class="card-text small mb-1">{icon("it-calendar", "icon-xs")} '
-            f"{escape(_('Next free time:'))} "
-            f'<time datetime="{escape(next_free.isoformat())}">{when}</time></p>'
-        )
-    reduced = beneficiary_price(service)
-    also = f' · <span class="small">{escape(reduced)}</span>' if reduced else ""
-    lines += [
-        f'      <p class="card-text mb-0"><strong>{price(service)}</strong>{also}</p>',
-        "    </div>",
-        "  </article>",
-        "</div>",
-    ]
-    return Markup("\n".join(lines))
+    words = _card_words()
+    badges: dict[str, Markup] = {}  # an area's icon and badge, the same on each of its cards
+    tag = escaped(heading)
+    truncate_env = current_app.jinja_env
+    cards = []
+    for service in services:
+        slug = service.category
+        top = badges.get(slug)
+        if top is None:
+            category = categories.get(slug)
+            icon_markup = icon(category.icon, "icon-sm category-icon") if category else ""
+            top = badges[slug] = Markup(
+                f"        {icon_markup}\n        {category_badge(category, slug)}"
+            )
+        url = url_for("catalogue.service", district=district_slug, service_id=service.id)
+        lines = [
+            '\n<div class="col-12 col-md-6 col-lg-4 mb-4">',
+            f'  <article class="card card-bg h-100 category-card category-{escaped(slug)}'
+            ' service-card">',
+            '    <div class="card-body">',
+            '      <div class="category-top mb-2">',
+            top,
+        ]
+        if service.beneficiaries_only:
+            lines.append(f'        <span class="badge bg-secondary">{words.only}</span>')
+        title = escaped(service.title(locale))
+        lines += [
+            "      </div>",
+            f'      <{tag} class="card-title h5"><a href="{escaped(url)}">{title}</a></{tag}>',
+        ]
+        if show_provider:
+            provider = escaped(service.organisation.name)
+            lines.append(
+                f'      <p class="card-text small mb-1">{words.provided_by} {provider}</p>'
+            )
+        description = service.description(locale)
+        if description:
+            short = escaped(do_truncate(truncate_env, description, CARD_DESCRIPTION))
+            lines.append(f'      <p class="card-text">{short}</p>')
+        when = next_free.get(service.id) if next_free else None
+        if when:
+            text = f"{escaped(local_date(when, 'medium'))}, {escaped(local_time(when))}"
+            lines.append(
+                f'      <p class="card-text small mb-1">{words.calendar} {words.next_free} '
+                f'<time datetime="{escaped(when.isoformat())}">{text}</time></p>'
+            )
+        reduced = beneficiary_price(service)
+        also = f' · <span class="small">{escaped(reduced)}</span>' if reduced else ""
+        lines += [
+            f'      <p class="card-text mb-0"><strong>{price(service)}</strong>{also}</p>',
+            "    </div>",
+            "  </article>",
+            "</div>",
+        ]
+        cards.append("\n".join(lines))
+    return Markup("".join(cards))
 
 
 def install_service_markup(app: Flask) -> None:
@@ -116,5 +148,5 @@ def install_service_markup(app: Flask) -> None:
         price=price,
         beneficiary_price=beneficiary_price,
         category_badge=category_badge,
-        service_card=service_card,
+        service_cards=service_cards,
     )

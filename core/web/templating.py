@@ -99,6 +99,7 @@ def endpoint_url(endpoint: str, **values: Any) -> str:
 
 def install_template_helpers(app: Flask) -> None:
     """Make the helpers available to every template."""
+    from core.web.filter_markup import install_filter_markup
     from core.web.layout import install_layout
     from core.web.navigation import install_navigation
     from core.web.reader_memo import install_reader_memo
@@ -107,6 +108,7 @@ def install_template_helpers(app: Flask) -> None:
     install_reader_memo(app)
     install_layout(app)
     install_navigation(app)
+    install_filter_markup(app)
     install_service_markup(app)
     app.jinja_env.globals.update(
         run_hook=run_hook,
