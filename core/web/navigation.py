@@ -1,6 +1,6 @@
-"""The district menu and the breadcrumb, as Python globals returning markup.
+"""The district menu, the breadcrumb and the pagination, as Python globals returning markup.
 
-Both are on nearly every page. As Jinja macros they cost hundreds of Python calls per page
+They are on nearly every page. As Jinja macros they cost hundreds of Python calls per page
 (a ``url_for`` per area, a macro call, an attribute lookup and an escape per link); here the
 district's fixed links are worked out once per language (:mod:`core.web.reader_memo`) and
 only what depends on the person (their bookings, provider and administration links) and on the
@@ -9,7 +9,7 @@ address (``aria-current``) is done per request.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +21,7 @@ from core.i18n import gettext as _
 from core.tenancy import current_district_config, get_district_or_404
 from core.web.html import escaped
 from core.web.reader_memo import per_reader_language
-from core.web.templating import district_areas, endpoint_url
+from core.web.templating import district_areas, endpoint_url, icon
 
 
 def role_links(config: Any) -> list[tuple[str, str, bool]]:
@@ -128,6 +128,8 @@ def _menu_links(district: Any, fixed: FixedMenu) -> list[tuple[str, str]]:
 
 
 CURRENT = ' aria-current="page"'
+#: Where the pagination leaves pages out.
+GAP = '\n      <li class="page-item"><span class="page-link" aria-hidden="true">…</span></li>'
 
 
 def district_menu(district: Any = None) -> Markup:
@@ -178,10 +180,61 @@ def breadcrumb_nav(items: Iterable[tuple[Any, Any]]) -> Markup:
     )
 
 
+def pagination_nav(result: Any, page_url: Callable[[int], str], label: Any) -> Markup:
+    """Bootstrap Italia's pagination: previous, the pages around the current one, next.
+
+    ``result`` has ``page`` and ``pages``; ``page_url(n)`` is the address of page ``n``;
+    ``label`` names the list. The first and last pages are always shown, the others within two
+    of the current one, with an ellipsis where pages are left out. Empty for a single page.
+    """
+    page, pages = result.page, result.pages
+    if pages <= 1:
+        return Markup("")
+    left, right = icon("it-chevron-left", "icon-primary"), icon("it-chevron-right", "icon-primary")
+    if page > 1:
+        previous = (
+            f'<a class="page-link" href="{escaped(page_url(page - 1))}" rel="prev">{left}'
+            f'<span class="visually-hidden">{escaped(_("Previous page"))}</span></a>\n      '
+        )
+    else:
+        previous = f'<span class="page-link" aria-hidden="true">{left}</span>'
+    if page < pages:
+        following = (
+            f'<a class="page-link" href="{escaped(page_url(page + 1))}" rel="next">'
+            f'<span class="visually-hidden">{escaped(_("Next page"))}</span>{right}</a>\n      '
+        )
+    else:
+        following = f'<span class="page-link" aria-hidden="true">{right}</span>'
+    word = escaped(_("Page"))
+    numbers = []
+    for n in range(1, pages + 1):
+        if n == 1 or n == pages or -2 <= n - page <= 2:
+            current = CURRENT if n == page else ""
+            numbers.append(
+                f'\n      <li class="page-item"><a class="page-link" href="{escaped(page_url(n))}"'
+                f'{current}><span class="visually-hidden">{word} </span>{n}</a></li>'
+            )
+        elif n - page in (3, -3):
+            numbers.append(GAP)
+    return Markup(
+        f'<nav class="pagination-wrapper justify-content-center" aria-label="{escaped(label)}">\n'
+        f'  <ul class="pagination">\n'
+        f'    <li class="page-item{" disabled" if page <= 1 else ""}">\n'
+        f"      {previous}\n"
+        f"    </li>{''.join(numbers)}\n"
+        f'    <li class="page-item{" disabled" if page >= pages else ""}">\n'
+        f"      {following}\n"
+        f"    </li>\n"
+        f"  </ul>\n"
+        f"</nav>"
+    )
+
+
 def install_navigation(app: Flask) -> None:
-    """Make the menu, the breadcrumb and the menu's links available to every template."""
+    """Make the menu, the breadcrumb, the pagination and the menu's links available to templates."""
     app.jinja_env.globals.update(
         district_menu=district_menu,
         breadcrumb_nav=breadcrumb_nav,
+        pagination_nav=pagination_nav,
         district_nav_links=district_nav_links,
     )
