@@ -99,19 +99,19 @@ def _fixed_links(pairs: Iterable[tuple[Any, str]]) -> tuple[tuple[str, str], ...
 def fixed_menu(district: Any) -> FixedMenu:
     """The district menu's links that are the same for everyone, in this request's language."""
     slug = district.slug
-    links = [(_("Home"), endpoint_url("catalogue.district_home", district=slug))]
+    links = [(Markup(_("Home")), endpoint_url("catalogue.district_home", district=slug))]
     links += [
         (area.name, endpoint_url("catalogue.services", district=slug, category=area.slug))
         for area in district_areas(district)
     ]
-    links.append((_("All the services"), endpoint_url("catalogue.services", district=slug)))
+    links.append((Markup(_("All the services")), endpoint_url("catalogue.services", district=slug)))
     admin_home = endpoint_url("admin.home", district=slug)
     return FixedMenu(
-        label=escaped(_("District menu")),
+        label=Markup(_("District menu")),
         links=_fixed_links(links),
-        member_links=_fixed_links([(_("My bookings"), endpoint_url("bookings.mine"))]),
+        member_links=_fixed_links([(Markup(_("My bookings")), endpoint_url("bookings.mine"))]),
         approvals_url=endpoint_url("admin_services.pending", district=slug),
-        admin_link=(admin_home, escaped(_("Administration"))) if admin_home else None,
+        admin_link=(admin_home, Markup(_("Administration"))) if admin_home else None,
     )
 
 
@@ -172,8 +172,9 @@ def breadcrumb_nav(items: Iterable[tuple[Any, Any]]) -> Markup:
             f'\n      <li class="breadcrumb-item active" aria-current="page">'
             f"{escaped(entries[-1][0])}</li>"
         )
+    label = Markup(_("Breadcrumb"))
     return Markup(
-        f'<nav class="breadcrumb-container" aria-label="{escaped(_("Breadcrumb"))}">\n'
+        f'<nav class="breadcrumb-container" aria-label="{label}">\n'
         f'  <ol class="breadcrumb p-0" data-element="breadcrumb">{"".join(parts)}\n'
         f"  </ol>\n"
         f"</nav>"
@@ -191,21 +192,21 @@ def pagination_nav(result: Any, page_url: Callable[[int], str], label: Any) -> M
     if pages <= 1:
         return Markup("")
     left, right = icon("it-chevron-left", "icon-primary"), icon("it-chevron-right", "icon-primary")
+    back, on, word = Markup(_("Previous page")), Markup(_("Next page")), Markup(_("Page"))
     if page > 1:
         previous = (
             f'<a class="page-link" href="{escaped(page_url(page - 1))}" rel="prev">{left}'
-            f'<span class="visually-hidden">{escaped(_("Previous page"))}</span></a>\n      '
+            f'<span class="visually-hidden">{back}</span></a>\n      '
         )
     else:
         previous = f'<span class="page-link" aria-hidden="true">{left}</span>'
     if page < pages:
         following = (
             f'<a class="page-link" href="{escaped(page_url(page + 1))}" rel="next">'
-            f'<span class="visually-hidden">{escaped(_("Next page"))}</span>{right}</a>\n      '
+            f'<span class="visually-hidden">{on}</span>{right}</a>\n      '
         )
     else:
         following = f'<span class="page-link" aria-hidden="true">{right}</span>'
-    word = escaped(_("Page"))
     numbers = []
     for n in range(1, pages + 1):
         if n == 1 or n == pages or -2 <= n - page <= 2:

@@ -29,7 +29,8 @@ CARD_DESCRIPTION = 140
 def price(service: Any) -> Markup:
     """The full price, or a "Free" badge."""
     if service.price_cents == 0:
-        return Markup(f'<span class="badge bg-success">{escape(_("Free"))}</span>')
+        free = escape(_("Free"))
+        return Markup(f'<span class="badge bg-success">{free}</span>')
     return Markup(escape(money(service.price_cents)))
 
 
@@ -62,9 +63,9 @@ class _CardWords:
 
 def _card_words() -> _CardWords:
     return _CardWords(
-        only=escape(_("Beneficiaries only")),
-        provided_by=escape(_("Provided by")),
-        next_free=escape(_("Next free time:")),
+        only=Markup(_("Beneficiaries only")),
+        provided_by=Markup(_("Provided by")),
+        next_free=Markup(_("Next free time:")),
         calendar=icon("it-calendar", "icon-xs"),
     )
 
