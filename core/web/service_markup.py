@@ -40,7 +40,8 @@ def beneficiary_price(service: Any) -> str:
     if reduced is None or reduced >= service.price_cents:
         return ""
     amount = _("Free") if reduced == 0 else money(reduced)
-    return f"{_('For beneficiaries:')} {amount}"
+    label = _("For beneficiaries:")  # not inside the f-string: Babel would not extract it
+    return f"{label} {amount}"
 
 
 def category_badge(category: Any, slug: str) -> Markup:
