@@ -25,10 +25,12 @@ def run_hook(name: str, **context: Any) -> Markup:
 
 
 @lru_cache(maxsize=8192)
-def _format_moment(kind: str, moment: date, fmt: str, locale: str, zone: tzinfo) -> str:
-    """Babel's formatting of ``moment`` in ``zone``; memoised, since slot times repeat.
+def format_moment(kind: str, moment: date, fmt: str, locale: str, zone: tzinfo | None) -> str:
+    """Babel's ``format_<kind>`` (``date``, ``time``, ``datetime``) of ``moment`` in ``zone`` and
+    ``locale``; memoised, since slot times repeat.
 
-    A plain date (no time) is a day of the calendar: it is formatted as it is.
+    A naive datetime is UTC (as in Flask-Babel); a plain date (no time) is a day of the
+    calendar: it is formatted as it is.
     """
     if kind == "date":
         if isinstance(moment, datetime):  # naive means UTC, as in Flask-Babel
@@ -42,7 +44,7 @@ def _format_moment(kind: str, moment: date, fmt: str, locale: str, zone: tzinfo)
 def _local(kind: str, moment: date | None, fmt: str) -> str:
     if moment is None:
         return ""
-    return _format_moment(kind, moment, fmt, locale_code(), current_timezone())
+    return format_moment(kind, moment, fmt, locale_code(), current_timezone())
 
 
 def local_datetime(moment: datetime | None, fmt: str = "medium") -> str:
@@ -99,6 +101,7 @@ def endpoint_url(endpoint: str, **values: Any) -> str:
 
 def install_template_helpers(app: Flask) -> None:
     """Make the helpers available to every template."""
+    from core.web.booking_lists_markup import install_booking_lists_markup
     from core.web.filter_markup import install_filter_markup
     from core.web.layout import install_layout
     from core.web.navigation import install_navigation
@@ -109,6 +112,7 @@ def install_template_helpers(app: Flask) -> None:
     install_layout(app)
     install_navigation(app)
     install_filter_markup(app)
+    install_booking_lists_markup(app)
     install_service_markup(app)
     app.jinja_env.globals.update(
         run_hook=run_hook,
