@@ -144,6 +144,21 @@ def service_cards(
     return Markup("".join(cards))
 
 
+def next_slot_items(slots: Iterable[Any]) -> Markup:
+    """The ``<li>`` of each of a service's next free times: when, and how many places are left."""
+    one_left = Markup(_("1 place left"))  # a translation is markup, as templates' _() gives it
+    items = []
+    for slot in slots:
+        starts, available = slot.starts_at, slot.available
+        left = one_left if available == 1 else Markup(_("%(count)s places left", count=available))
+        when = f"{escaped(local_date(starts, 'medium'))}, {escaped(local_time(starts))}"
+        items.append(
+            f'\n            <li><time datetime="{escaped(starts.isoformat())}">{when}</time>'
+            f' <span class="small text-muted">({left})</span></li>'
+        )
+    return Markup("".join(items))
+
+
 def install_service_markup(app: Flask) -> None:
     """Make the pieces available to every template."""
     app.jinja_env.globals.update(
@@ -151,4 +166,5 @@ def install_service_markup(app: Flask) -> None:
         beneficiary_price=beneficiary_price,
         category_badge=category_badge,
         service_cards=service_cards,
+        next_slot_items=next_slot_items,
     )
