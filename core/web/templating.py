@@ -101,8 +101,8 @@ def endpoint_url(endpoint: str, **values: Any) -> str:
 
 def install_template_helpers(app: Flask) -> None:
     """Make the helpers available to every template."""
+    from core.web.area_markup import install_area_markup
     from core.web.booking_lists_markup import install_booking_lists_markup
-    from core.web.filter_markup import install_filter_markup
     from core.web.layout import install_layout
     from core.web.navigation import install_navigation
     from core.web.reader_memo import install_reader_memo
@@ -111,7 +111,7 @@ def install_template_helpers(app: Flask) -> None:
     install_reader_memo(app)
     install_layout(app)
     install_navigation(app)
-    install_filter_markup(app)
+    install_area_markup(app)
     install_booking_lists_markup(app)
     install_service_markup(app)
     app.jinja_env.globals.update(
