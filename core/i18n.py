@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel import Locale
@@ -12,9 +13,12 @@ from babel.numbers import format_currency as babel_format_currency
 from babel.support import NullTranslations
 from flask import Flask, current_app, g, has_request_context, request
 from flask.globals import _cv_app
-from flask_babel import Domain, get_domain, get_locale
+from flask_babel import Domain, get_domain, get_locale, get_timezone
 from flask_babel import _get_current_context as babel_context  # where Flask-Babel keeps state
 from flask_login import current_user
+from jinja2 import pass_eval_context
+from jinja2.nodes import EvalContext
+from markupsafe import Markup
 
 SUPPORTED_LOCALES = ("it", "en")
 LOCALE_COOKIE = "concilia_lang"
@@ -102,14 +106,62 @@ def gettext(string: str, **variables: object) -> str:
     return text % variables if variables else text
 
 
+def current_timezone() -> tzinfo | None:
+    """The request's time zone: Flask-Babel's ``get_timezone``, read from where it keeps it.
+
+    Every date and time on a page asks for it; Flask-Babel resolves ``g`` and its context
+    through proxies on each call.
+    """
+    app_ctx = _cv_app.get(None)
+    if app_ctx is not None:
+        zone = getattr(app_ctx.g.__dict__.get("_flask_babel"), "babel_tzinfo", None)
+        if zone is not None:
+            return zone  # type: ignore[no-any-return]
+    return get_timezone()
+
+
+@pass_eval_context
+def template_gettext(eval_ctx: EvalContext, string: str, **variables: Any) -> str:
+    """Templates' ``_``/``gettext``: Jinja's new-style ``gettext``, in one call.
+
+    Jinja's own goes through three context calls per ``_()`` (the alias, the wrapper, the
+    callable); the result is the same: the translation, as markup where autoescaping is on,
+    always formatted with ``variables`` (``%%`` is a literal ``%`` even without variables).
+    """
+    text = current_translations().ugettext(string)
+    if eval_ctx.autoescape:
+        text = Markup(text)
+    return text % variables if variables or "%" in text else text
+
+
+@pass_eval_context
+def template_ngettext(
+    eval_ctx: EvalContext, singular: str, plural: str, num: int, **variables: Any
+) -> str:
+    """Templates' ``ngettext``: Jinja's new-style one (``num`` is a variable too), in one call."""
+    variables.setdefault("num", num)
+    text = current_translations().ungettext(singular, plural, num)
+    if eval_ctx.autoescape:
+        text = Markup(text)
+    return text % variables  # type: ignore[no-any-return]
+
+
 def install_template_gettext(app: Flask) -> None:
-    """Give templates ``_``/``ngettext`` that look the catalog up once per request."""
+    """Give templates ``_``/``ngettext`` that look the catalog up once per request.
+
+    Jinja's i18n extension is installed as usual (new style, for ``{% trans %}`` too); then
+    ``_``, ``gettext`` and ``ngettext`` are replaced by :func:`template_gettext` and
+    :func:`template_ngettext`, which return the same and cost one call.
+    """
     app.jinja_env.install_gettext_callables(
         gettext=lambda s: current_translations().ugettext(s),
         ngettext=lambda s, p, n: current_translations().ungettext(s, p, n),
         newstyle=True,
         pgettext=lambda c, s: current_translations().upgettext(c, s),
         npgettext=lambda c, s, p, n: current_translations().unpgettext(c, s, p, n),
+    )
+    app.jinja_env.globals.update(
+        _=template_gettext, gettext=template_gettext, ngettext=template_ngettext
     )
 
 

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from babel.dates import get_day_names
-from flask_babel import get_locale
-from flask_babel import gettext as _
 
+from core.i18n import gettext as _  # the per-request catalog: a page asks for ~20 of these
+from core.i18n import locale_code
 from core.models import OpeningRule, Service
-
-
-def _locale() -> str:
-    return str(get_locale() or "it")
 
 
 def duration_text(minutes: int) -> str:
@@ -101,8 +98,13 @@ class OpeningLine:
 
 def weekday_names() -> dict[int, str]:
     """Monday (0) to Sunday (6), capitalised, in the reader's language."""
-    names: Any = get_day_names("wide", locale=_locale())
-    return {i: str(names[i]).capitalize() for i in range(7)}
+    return dict(_weekday_names(locale_code()))
+
+
+@lru_cache(maxsize=16)
+def _weekday_names(locale: str) -> tuple[tuple[int, str], ...]:
+    names: Any = get_day_names("wide", locale=locale)
+    return tuple((i, str(names[i]).capitalize()) for i in range(7))
 
 
 def _slot_details(rule: OpeningRule) -> str:

@@ -14,7 +14,6 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user
 
 from core.catalogue.branding import branding_css as build_branding_css
 from core.catalogue.describe import booking_rules, opening_hours
@@ -33,7 +32,7 @@ from core.catalogue.services import enabled_categories, local_today
 from core.extensions import db
 from core.i18n import locale_code
 from core.plugins.types import Category
-from core.tenancy import current_district_config, get_district_or_404
+from core.tenancy import get_district_or_404
 from core.web.page_cache import public_page
 from core.web.templating import endpoint_url
 
@@ -49,50 +48,6 @@ def localized(obj: Any, name: str) -> str:
     """``obj.<name>_<locale>`` in the reader's language, falling back to the other language."""
     first, second = ("en", "it") if locale_code() == "en" else ("it", "en")
     return getattr(obj, f"{name}_{first}", "") or getattr(obj, f"{name}_{second}", "") or ""
-
-
-@bp.app_template_global()
-def district_nav_links() -> list[tuple[str, str, bool]]:
-    """``(label, url, current)`` of the district menu for the person reading the page.
-
-    The provider area appears for staff of an organisation of this district, the approval
-    queue for its admins.
-    """
-    config = current_district_config()
-    if config is None:
-        return []
-    endpoint = request.endpoint or ""
-    links = [
-        (
-            _("Home"),
-            url_for("catalogue.district_home", district=config.slug),
-            endpoint == "catalogue.district_home",
-        ),
-        (
-            _("Services"),
-            url_for("catalogue.services", district=config.slug),
-            endpoint in {"catalogue.services", "catalogue.service"},
-        ),
-    ]
-    if current_user.is_authenticated:
-        _config, row = get_district_or_404(config.slug)
-        if any(m.organisation.district_id == row.id for m in current_user.memberships):
-            links.append(
-                (
-                    _("Provider area"),
-                    url_for("provider.dashboard", district=config.slug),
-                    endpoint.startswith("provider."),
-                ),
-            )
-        if current_user.administers(row.id):
-            links.append(
-                (
-                    _("Approvals"),
-                    url_for("admin_services.pending", district=config.slug),
-                    endpoint.startswith("admin_services."),
-                ),
-            )
-    return links
 
 
 @bp.get("/<district:district>/", strict_slashes=False)

@@ -8,11 +8,10 @@ from typing import Any
 
 from babel import dates
 from flask import Flask, current_app, request, url_for
-from flask_babel import get_timezone
 from flask_login import current_user
 from markupsafe import Markup, escape
 
-from core.i18n import SUPPORTED_LOCALES, locale_code, money
+from core.i18n import SUPPORTED_LOCALES, current_timezone, locale_code, money
 from core.tenancy import current_district_config, default_district_slug
 
 
@@ -26,10 +25,12 @@ def run_hook(name: str, **context: Any) -> Markup:
 
 
 @lru_cache(maxsize=8192)
-def _format_moment(kind: str, moment: date, fmt: str, locale: str, zone: tzinfo) -> str:
-    """Babel's formatting of ``moment`` in ``zone``; memoised, since slot times repeat.
+def format_moment(kind: str, moment: date, fmt: str, locale: str, zone: tzinfo | None) -> str:
+    """Babel's ``format_<kind>`` (``date``, ``time``, ``datetime``) of ``moment`` in ``zone`` and
+    ``locale``; memoised, since slot times repeat.
 
-    A plain date (no time) is a day of the calendar: it is formatted as it is.
+    A naive datetime is UTC (as in Flask-Babel); a plain date (no time) is a day of the
+    calendar: it is formatted as it is.
     """
     if kind == "date":
         if isinstance(moment, datetime):  # naive means UTC, as in Flask-Babel
@@ -43,7 +44,7 @@ def _format_moment(kind: str, moment: date, fmt: str, locale: str, zone: tzinfo)
 def _local(kind: str, moment: date | None, fmt: str) -> str:
     if moment is None:
         return ""
-    return _format_moment(kind, moment, fmt, locale_code(), get_timezone())
+    return format_moment(kind, moment, fmt, locale_code(), current_timezone())
 
 
 def local_datetime(moment: datetime | None, fmt: str = "medium") -> str:
@@ -100,8 +101,18 @@ def endpoint_url(endpoint: str, **values: Any) -> str:
 
 def install_template_helpers(app: Flask) -> None:
     """Make the helpers available to every template."""
+    from core.web.area_markup import install_area_markup
+    from core.web.booking_lists_markup import install_booking_lists_markup
+    from core.web.layout import install_layout
+    from core.web.navigation import install_navigation
+    from core.web.reader_memo import install_reader_memo
     from core.web.service_markup import install_service_markup
 
+    install_reader_memo(app)
+    install_layout(app)
+    install_navigation(app)
+    install_area_markup(app)
+    install_booking_lists_markup(app)
     install_service_markup(app)
     app.jinja_env.globals.update(
         run_hook=run_hook,

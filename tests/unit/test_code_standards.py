@@ -59,3 +59,27 @@ def test_every_public_function_and_class_has_a_docstring() -> None:
     ]
     # Flask views are public functions too: they document the page they serve.
     assert missing == [], f"{len(missing)} public definitions lack a docstring: {missing[:20]}"
+
+
+TRANSLATION_CALLS = {"_", "gettext", "ngettext", "lazy_gettext", "_l", "lazy_ngettext"}
+
+
+def test_no_translation_call_inside_an_f_string() -> None:
+    """Babel does not look inside f-strings: a message there is never extracted, so it is never
+    translated (it happened: "For beneficiaries:" showed in English on Italian pages)."""
+    offenders = []
+    for folder in ("core", *PLUGIN_PACKAGES):
+        if not (ROOT / folder).is_dir():
+            continue
+        for path in _python_files(folder):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if not isinstance(node, ast.JoinedStr):
+                    continue
+                offenders += [
+                    f"{path.relative_to(ROOT)}:{call.lineno}"
+                    for call in ast.walk(node)
+                    if isinstance(call, ast.Call)
+                    and isinstance(call.func, ast.Name)
+                    and call.func.id in TRANSLATION_CALLS
+                ]
+    assert offenders == []
