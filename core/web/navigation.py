@@ -174,14 +174,14 @@ def district_menu(district: Any = None) -> Markup:
         return Markup("")
     fixed = per_reader_language("district-menu", district, lambda: fixed_menu(district))
     here = request.full_path.rstrip("?")
-    items = "".join(
+    items = [
         f'\n      <li><a href="{escaped(href)}"{CURRENT if href == here else ""}>{label}</a></li>'
         for href, label in _menu_links(district, fixed)
-    )
+    ]
     return Markup(
         f'<nav class="district-nav" aria-label="{fixed.label}">\n'
         f'  <div class="container">\n'
-        f'    <ul class="district-nav-list">{items}\n'
+        f'    <ul class="district-nav-list">{"".join(items)}\n'
         f"    </ul>\n"
         f"  </div>\n"
         f"</nav>"
