@@ -6,7 +6,8 @@ Roles: everyone is a *resident*; *provider staff* have a Membership of an organi
 
 Anonymous visitors are sent to the login page (Flask-Login's ``unauthorized``); logged-in
 users without the role get 403, or 404 with ``hide=True`` where even the existence of the
-thing must stay private.
+thing must stay private. :func:`district_roles` answers, in one statement, what the district
+menu asks on every page: is this person staff or admin in this district?
 
 >>> @bp.get("/<district>/admin")                          # doctest: +SKIP
 ... def admin_home(district):
@@ -16,15 +17,18 @@ thing must stay private.
 
 from __future__ import annotations
 
-from typing import NoReturn, Protocol, cast
+from typing import Any, NoReturn, Protocol, cast
 
 from flask import abort, current_app
 from flask_login import current_user, login_required
+from sqlalchemy import Select, bindparam, exists, select
 
-from core.models import User
+from core.extensions import db
+from core.models import DistrictAdmin, Membership, Organisation, User
 
 __all__ = [
     "current_account",
+    "district_roles",
     "login_required",
     "require_district_admin",
     "require_login",
@@ -95,3 +99,29 @@ def require_platform_admin(*, hide: bool = True) -> User:
     if not user.is_platform_admin:
         _refuse(hide)
     return user
+
+
+def _roles_statement() -> Select[tuple[bool, bool]]:
+    """Whether a user works for a provider of a district, and administers it: one statement."""
+    user_id, district_id = bindparam("user_id"), bindparam("district_id")
+    staff = exists().where(
+        Membership.user_id == user_id,
+        Membership.organisation_id == Organisation.id,
+        Organisation.district_id == district_id,
+    )
+    admin = exists().where(
+        DistrictAdmin.user_id == user_id, DistrictAdmin.district_id == district_id
+    )
+    return select(staff, admin)
+
+
+_ROLES = _roles_statement()  # built once: the menu asks on every page of a logged-in person
+
+
+def district_roles(user: Any, district_id: int) -> tuple[bool, bool]:
+    """``(staff, admin)``: whether ``user`` works for a provider of the district, and whether they
+    administer it (platform admins administer every district)."""
+    staff, admin = db.session.execute(
+        _ROLES, {"user_id": user.id, "district_id": district_id}
+    ).one()
+    return bool(staff), bool(admin) or bool(user.is_platform_admin)

@@ -33,7 +33,7 @@ def _option(value: str, label: Any) -> Option:
 
 def _render(options: tuple[Option, ...], selected: str | None) -> str:
     return "".join(
-        f"{head}{SELECTED if value == selected else ''}{tail}" for value, head, tail in options
+        [f"{head}{SELECTED if value == selected else ''}{tail}" for value, head, tail in options]
     )
 
 
@@ -74,13 +74,12 @@ def area_options(district: Any, selected: str | None) -> Markup:
 
 def service_type_options(district: Any, area: str | None, selected: str | None) -> Markup:
     """``<optgroup>`` of types of service per area (only ``area``'s when one is chosen)."""
-    return Markup(
-        "".join(
-            f"\n          {label}\n            {_render(options, selected)}\n          </optgroup>"
-            for slug, label, options in _area_options(district).type_groups
-            if not area or slug == area
-        )
-    )
+    groups = [
+        f"\n          {label}\n            {_render(options, selected)}\n          </optgroup>"
+        for slug, label, options in _area_options(district).type_groups
+        if not area or slug == area
+    ]
+    return Markup("".join(groups))
 
 
 #: ``(area slug, the card up to its count, the card after its count)``.

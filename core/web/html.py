@@ -29,10 +29,9 @@ SELECTED = " selected"
 
 def option_tags(choices: Iterable[tuple[Any, Any]], selected: Any = None) -> Markup:
     """``<option>`` elements of ``(value, label)`` pairs, the one equal to ``selected`` marked."""
-    return Markup(
-        "".join(
-            f'<option value="{escaped(value)}"{SELECTED if value == selected else ""}>'
-            f"{escaped(label)}</option>"
-            for value, label in choices
-        )
-    )
+    options = [  # a list, not a generator: one call, not one per option
+        f'<option value="{escaped(value)}"{SELECTED if value == selected else ""}>'
+        f"{escaped(label)}</option>"
+        for value, label in choices
+    ]
+    return Markup("".join(options))

@@ -16,41 +16,13 @@ from typing import Any
 from flask import Flask, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import Select, bindparam, exists, select
 
-from core.extensions import db
+from core.auth.access import district_roles
 from core.i18n import gettext as _
-from core.models import DistrictAdmin, Membership, Organisation
 from core.tenancy import current_district_config, get_district_or_404
 from core.web.html import escaped
 from core.web.reader_memo import per_reader_language
 from core.web.templating import district_areas, endpoint_url, icon
-
-
-def _roles_statement() -> Select[tuple[bool, bool]]:
-    """Whether a user works for a provider of a district, and administers it: one statement."""
-    user_id, district_id = bindparam("user_id"), bindparam("district_id")
-    staff = exists().where(
-        Membership.user_id == user_id,
-        Membership.organisation_id == Organisation.id,
-        Organisation.district_id == district_id,
-    )
-    admin = exists().where(
-        DistrictAdmin.user_id == user_id, DistrictAdmin.district_id == district_id
-    )
-    return select(staff, admin)
-
-
-_ROLES = _roles_statement()  # built once: the menu asks on every page of a logged-in person
-
-
-def district_roles(user: Any, district_id: int) -> tuple[bool, bool]:
-    """``(staff, admin)``: whether ``user`` works for a provider of the district, and whether they
-    administer it (platform admins administer every district)."""
-    staff, admin = db.session.execute(
-        _ROLES, {"user_id": user.id, "district_id": district_id}
-    ).one()
-    return bool(staff), bool(admin) or bool(user.is_platform_admin)
 
 
 def role_links(config: Any) -> list[tuple[str, str, bool]]:
@@ -174,14 +146,14 @@ def district_menu(district: Any = None) -> Markup:
         return Markup("")
     fixed = per_reader_language("district-menu", district, lambda: fixed_menu(district))
     here = request.full_path.rstrip("?")
-    items = "".join(
+    items = [
         f'\n      <li><a href="{escaped(href)}"{CURRENT if href == here else ""}>{label}</a></li>'
         for href, label in _menu_links(district, fixed)
-    )
+    ]
     return Markup(
         f'<nav class="district-nav" aria-label="{fixed.label}">\n'
         f'  <div class="container">\n'
-        f'    <ul class="district-nav-list">{items}\n'
+        f'    <ul class="district-nav-list">{"".join(items)}\n'
         f"    </ul>\n"
         f"  </div>\n"
         f"</nav>"

@@ -84,3 +84,15 @@ def test_each_language_gets_its_own_layout_and_menu(client: FlaskClient) -> None
     assert 'aria-label="Menu del distretto"' in italian
     assert 'aria-label="District menu"' in english
     assert CSRF.sub("", again) == CSRF.sub("", italian)
+
+
+def test_an_app_mounted_under_a_prefix_gets_its_own_links(client: FlaskClient) -> None:
+    cf.district_row(cf.BORGO)
+    cf.commit()
+    mounted = client.get(
+        "/borgo-test/services", environ_overrides={"SCRIPT_NAME": "/welfare"}
+    ).get_data(as_text=True)
+    plain = client.get("/borgo-test/services").get_data(as_text=True)
+    assert 'href="/welfare/static/css/concilia.css"' in mounted
+    assert 'href="/welfare/borgo-test/services?category=test-care"' in mounted
+    assert "/welfare/" not in plain
