@@ -56,6 +56,14 @@ def _seconds(value: str) -> int:
     return seconds
 
 
+def _rate_limit(value: str) -> str:
+    from limits import parse_many
+
+    value = value.strip()
+    parse_many(value)  # ValueError: "couldn't parse rate limit string …"
+    return value
+
+
 def _min_count(value: str) -> int:
     count = int(value.strip())
     if not 1 <= count <= 100:
@@ -199,21 +207,21 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "CONCILIA_LOGIN_RATE_LIMIT",
         "CONCILIA_LOGIN_RATE_LIMIT",
-        _str,
+        _rate_limit,
         "10 per minute",
         "Rate limit on login, registration and reset attempts per client address",
     ),
     Setting(
         "CONCILIA_BOOKING_RATE_LIMIT",
         "CONCILIA_BOOKING_RATE_LIMIT",
-        _str,
+        _rate_limit,
         "30 per minute",
         "Rate limit on booking confirmations per account (or client address)",
     ),
     Setting(
         "CONCILIA_API_RATE_LIMIT",
         "CONCILIA_API_RATE_LIMIT",
-        _str,
+        _rate_limit,
         "300 per minute",
         "Rate limit on API requests per account (or client address)",
     ),

@@ -53,6 +53,9 @@ def test_environment_values_are_parsed(tmp_path: Path) -> None:
         ("CONCILIA_MAIL_MODE", "pigeon"),
         ("CONCILIA_SECRET_KEY", "short"),
         ("CONCILIA_ENV", "staging"),
+        ("CONCILIA_API_RATE_LIMIT", "lots"),
+        ("CONCILIA_BOOKING_RATE_LIMIT", "30 per fortnight"),
+        ("CONCILIA_OPEN_DATA_MIN_COUNT", "0"),
     ],
 )
 def test_a_bad_setting_stops_with_a_message_naming_it(
