@@ -69,6 +69,12 @@ def logins() -> None:
     click.echo(f"Concilia is ready: open {base}/")
     for slug, config in sorted(district_configs().items()):
         click.echo(f"  {config.name}: {base}/{slug}/")
-        for login in config.demo_logins:
-            click.echo(f"    {login.role!s:<28} {login.email:<40} password: {login.password}")
+        roles = [str(login.role) for login in config.demo_logins]
+        role_width = max(map(len, roles), default=0)
+        email_width = max((len(login.email) for login in config.demo_logins), default=0)
+        for role, login in zip(roles, config.demo_logins, strict=True):
+            click.echo(
+                f"    {role:<{role_width}}  {login.email:<{email_width}}  "
+                f"password: {login.password}"
+            )
     click.echo("")

@@ -192,3 +192,8 @@ def test_demo_logins_command_prints_the_isola_accounts(app: Flask) -> None:
     assert "/isola-garibaldi/" in result.output
     for login in config.demo_logins:
         assert login.email in result.output and login.password in result.output
+    rows = [line for line in result.output.splitlines() if "password:" in line]
+    assert len(rows) == len(config.demo_logins)
+    # one column each: the e-mails start, and the passwords follow, at the same place
+    emails = [row.index(login.email) for row, login in zip(rows, config.demo_logins, strict=True)]
+    assert len(set(emails)) == 1 and len({row.index("password:") for row in rows}) == 1
