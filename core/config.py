@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from limits import parse_many
+
 
 class ConfigError(RuntimeError):
     """A setting has a value the platform cannot start with."""
@@ -42,33 +44,27 @@ def _int(value: str) -> int:
     return int(value.strip())
 
 
-def _port(value: str) -> int:
-    port = int(value.strip())
-    if not 0 < port < 65536:
-        raise ValueError("expected a TCP port between 1 and 65535")
-    return port
+def _int_between(low: int, high: int, what: str) -> Callable[[str], int]:
+    """A parser of whole numbers from ``low`` to ``high``, named ``what`` in its error."""
+
+    def parse(value: str) -> int:
+        number = int(value.strip())
+        if not low <= number <= high:
+            raise ValueError(f"expected {what} between {low} and {high}")
+        return number
+
+    return parse
 
 
-def _seconds(value: str) -> int:
-    seconds = int(value.strip())
-    if not 0 <= seconds <= 3600:
-        raise ValueError("expected a number of seconds between 0 and 3600")
-    return seconds
+_port = _int_between(1, 65535, "a TCP port")
+_seconds = _int_between(0, 3600, "a number of seconds")
+_min_count = _int_between(1, 100, "a whole number")
 
 
 def _rate_limit(value: str) -> str:
-    from limits import parse_many
-
     value = value.strip()
     parse_many(value)  # ValueError: "couldn't parse rate limit string …"
     return value
-
-
-def _min_count(value: str) -> int:
-    count = int(value.strip())
-    if not 1 <= count <= 100:
-        raise ValueError("expected a whole number between 1 and 100")
-    return count
 
 
 def _list(value: str) -> list[str]:
