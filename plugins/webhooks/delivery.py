@@ -18,7 +18,7 @@ from sqlalchemy import or_, select, update
 
 from core.booking.events import BookingEvent
 from core.extensions import db
-from core.models import Booking, District, Service, Webhook, WebhookDelivery
+from core.models import District, Service, Webhook, WebhookDelivery
 from core.models.types import utcnow
 from core.models.webhooks import wants
 from plugins.webhooks.egress import build_opener
@@ -60,13 +60,12 @@ def backoff(attempts: int) -> timedelta:
     return min(BASE_DELAY * (2 ** max(attempts - 1, 0)), MAX_DELAY)
 
 
-def payload(
-    booking: Booking, event: str, old: str | None, now: datetime, status: str
-) -> dict[str, Any]:
+def payload(event: BookingEvent, now: datetime) -> dict[str, Any]:
     """The JSON sent for an event: identifiers and times, no personal data."""
+    booking = event.booking
     district = db.session.get(District, booking.service.district_id)
     return {
-        "event": event,
+        "event": event.name,
         "occurred_at": now.isoformat(),
         "booking": {
             "id": booking.public_id,
@@ -74,8 +73,8 @@ def payload(
             "service_id": booking.service_id,
             "organisation": booking.service.organisation.slug,
             "district": district.slug if district else None,
-            "status": status,
-            "previous_status": old,
+            "status": event.status,
+            "previous_status": event.old,
             "seats": booking.seats,
             "starts_at": booking.slot.starts_at.isoformat(),
             "ends_at": booking.slot.ends_at.isoformat(),
@@ -116,7 +115,7 @@ def queue_events(events: Sequence[BookingEvent]) -> int:
         ]
         if not wanted:
             continue
-        body = payload(e.booking, e.name, e.old, now, e.status)
+        body = payload(e, now)
         for hook_id in wanted:
             db.session.add(
                 WebhookDelivery(
