@@ -390,3 +390,13 @@ def test_contention_slots_are_topped_up_for_a_bigger_run(
             }
             assert len({r.starts_at for r in rows}) == wanted
     engine.dispose()
+
+
+def test_explain_captures_the_statements_of_a_page(generated: tuple[str, str, dict]) -> None:
+    """Regression: with the public page cache on, explain.py saw a cached page: no statements."""
+    from bench import explain
+
+    url, _other, _counts = generated
+    statements = explain.captured_statements(url, f"/{gen.MEASURED_DISTRICT}/services?page=1")
+    assert len(statements) >= 3
+    assert all(sql.lstrip().upper().startswith("SELECT") for sql, _params in statements)
