@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, current_app, g, has_request_context, request
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import make_transient_to_detached
 from werkzeug.routing import BaseConverter, ValidationError
 
 from core.extensions import db
@@ -51,18 +52,48 @@ def sync_districts() -> list[District]:
     return rows
 
 
+ROW_CACHE = "concilia.district_rows"
+
+
+def _known_rows() -> dict[str, District]:
+    """This app's detached copies of district rows, by slug (see :func:`get_district_or_404`)."""
+    return current_app.extensions.setdefault(ROW_CACHE, {})
+
+
+def forget_district_rows() -> None:
+    """Drop the current app's copies of district rows: call it after deleting district rows
+    while the app runs (the tests do, when they empty the tables)."""
+    _known_rows().clear()
+
+
+def _detached_copy(row: District) -> District:
+    copy = District(**{column.key: getattr(row, column.key) for column in District.__table__.c})
+    make_transient_to_detached(copy)
+    return copy
+
+
 def get_district_or_404(slug: str) -> tuple[DistrictConfig, District]:
-    """The config and row of district ``slug``; 404 if no plugin registers it."""
+    """The config and row of district ``slug``; 404 if no plugin registers it.
+
+    A district's row holds its id and what its config says (synced by
+    :func:`ensure_district_row`), and is never deleted while the app runs, so the app keeps a
+    detached copy after the first read and puts it in each request's session without a query.
+    """
     cache = g.setdefault("_districts", {}) if has_request_context() else {}
     if slug in cache:
         return cache[slug]
     config = district_configs().get(slug)
     if config is None:
         abort(404)
-    row = db.session.scalar(select(District).where(District.slug == slug))
-    if row is None:
-        row = ensure_district_row(config)
-        db.session.commit()
+    known = _known_rows()
+    if slug in known:
+        row = db.session.merge(known[slug], load=False)
+    else:
+        row = db.session.scalar(select(District).where(District.slug == slug))
+        if row is None:
+            row = ensure_district_row(config)
+            db.session.commit()
+        known[slug] = _detached_copy(row)
     cache[slug] = (config, row)
     return config, row
 

@@ -15,6 +15,7 @@ from hypothesis import settings as hypothesis_settings
 
 from core import create_app
 from core.extensions import db
+from core.tenancy import forget_district_rows
 from tests.support.database import (
     backends,
     drop_postgres_schema,
@@ -95,9 +96,11 @@ def session_app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
 def app(session_app: Flask) -> Iterator[Flask]:
     """The app, inside an app context, with every table emptied after the test."""
     with session_app.app_context():
+        forget_district_rows()  # a test with its own app may have emptied the tables
         yield session_app
         db.session.remove()
         empty_all_tables(db.engine, db.metadata)
+        forget_district_rows()
 
 
 @pytest.fixture

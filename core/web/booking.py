@@ -34,7 +34,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
@@ -222,20 +222,28 @@ def clear_flow(service: Service) -> None:
     session[SESSION_KEY] = flows
 
 
-def _service_or_404(district_slug: str, service_id: int) -> tuple[District, Service]:
+def _service_or_404(district_slug: str, service_id: int) -> tuple[District, Service, Slot | None]:
+    """The district, its published service (with its organisation, which every step shows)
+    and the slot this service's flow has chosen, if any, read in the same statement."""
     _config, district = get_district_or_404(district_slug)
-    service = db.session.scalar(
+    query = (
         select(Service)
         .where(
             Service.id == service_id,
             Service.district_id == district.id,
             Service.status == "published",
         )
-        .options(joinedload(Service.organisation, innerjoin=True))  # every step shows it
+        .options(joinedload(Service.organisation, innerjoin=True))
     )
-    if service is None:
+    slot_id = (_flows().get(str(service_id)) or {}).get("slot_id")
+    if isinstance(slot_id, int):
+        query = query.add_columns(Slot).outerjoin(
+            Slot, and_(Slot.id == slot_id, Slot.service_id == Service.id)
+        )
+    found = db.session.execute(query).first()
+    if found is None:
         abort(404)
-    return district, service
+    return district, found[0], found[1] if len(found) > 1 else None
 
 
 def bookable_slots(service: Service, now: datetime | None = None) -> list[Slot]:
@@ -282,11 +290,15 @@ def parse_choice(service: Service, raw: str | None) -> tuple[Choice | None, str,
     return Choice(slot, waitlist), "", 200
 
 
-def _stored_choice(service: Service, state: dict[str, Any]) -> Choice | None:
+def _stored_choice(
+    service: Service, state: dict[str, Any], read: Slot | None = None
+) -> Choice | None:
+    """The time stored at step 1, if still a slot of ``service`` (``read``: the slot
+    :func:`_service_or_404` read with the service)."""
     slot_id = state.get("slot_id")
     if not isinstance(slot_id, int):
         return None
-    slot = db.session.get(Slot, slot_id)
+    slot = read if read is not None and read.id == slot_id else db.session.get(Slot, slot_id)
     if slot is None or slot.service_id != service.id:
         return None
     return Choice(slot, bool(state.get("waitlist")))
@@ -369,7 +381,7 @@ def _slot_groups(service: Service, zone: str) -> list[tuple[date, list[Slot]]]:
 @login_required
 def start(district: str, service_id: int) -> Response | tuple[str, int]:
     """Step 1: the available times, grouped by day, with the places left."""
-    row, service = _service_or_404(district, service_id)
+    row, service, _chosen = _service_or_404(district, service_id)
     state = flow_state(service)
     form = SlotForm()
     status, error = 200, ""
@@ -413,9 +425,9 @@ def start(district: str, service_id: int) -> Response | tuple[str, int]:
 @login_required
 def details(district: str, service_id: int) -> Response | tuple[str, int]:
     """Step 2: the details the service's plugins ask for, and the number of places."""
-    row, service = _service_or_404(district, service_id)
+    row, service, read = _service_or_404(district, service_id)
     state = flow_state(service)
-    if _stored_choice(service, state) is None:
+    if _stored_choice(service, state, read) is None:
         return _restart(row, service, _("Choose a date and time first."))
     if not needs_details(service):
         return redirect(url_for("booking.applicant", district=row.slug, service_id=service.id))
@@ -448,9 +460,9 @@ def details(district: str, service_id: int) -> Response | tuple[str, int]:
 @login_required
 def applicant(district: str, service_id: int) -> Response | tuple[str, int]:
     """Step 3: name, email and phone of the applicant, prefilled from the account."""
-    row, service = _service_or_404(district, service_id)
+    row, service, read = _service_or_404(district, service_id)
     state = flow_state(service)
-    if _stored_choice(service, state) is None:
+    if _stored_choice(service, state, read) is None:
         return _restart(row, service, _("Choose a date and time first."))
     status = 200
     if request.method == "POST":
@@ -498,9 +510,11 @@ class Review:
     beneficiary_price: bool
 
 
-def review(service: Service, state: dict[str, Any]) -> tuple[Review | None, str]:
+def review(
+    service: Service, state: dict[str, Any], read: Slot | None = None
+) -> tuple[Review | None, str]:
     """Validate the stored choices again; returns the review, or the step to go back to."""
-    choice = _stored_choice(service, state)
+    choice = _stored_choice(service, state, read)
     if choice is None:
         return None, "booking.start"
     form, names, asks = _details_form(service, state)
@@ -572,9 +586,9 @@ def _render_summary(
 @login_required
 def summary(district: str, service_id: int) -> Response | tuple[str, int]:
     """Step 4: the recap (time, place, details, applicant, rules, price) and the consent."""
-    row, service = _service_or_404(district, service_id)
+    row, service, read = _service_or_404(district, service_id)
     state = flow_state(service)
-    data, back_to = review(service, state)
+    data, back_to = review(service, state, read)
     if data is None:
         return _restart_at(row, service, back_to)
     if not state.get("idempotency_key"):
@@ -618,7 +632,7 @@ def confirm(district: str, service_id: int) -> Response | tuple[str, int]:
     again after its booking was made (the flow is gone by then) shows that booking; while the
     flow is there, the engine itself answers a repeated key with the first booking.
     """
-    row, service = _service_or_404(district, service_id)
+    row, service, read = _service_or_404(district, service_id)
     form = ConfirmForm()
     user: User = current_user._get_current_object()
     valid = form.validate_on_submit()
@@ -628,7 +642,7 @@ def confirm(district: str, service_id: int) -> Response | tuple[str, int]:
     if not KEY_RE.match(key):
         abort(400)
     state = flow_state(service)
-    data, back_to = review(service, state)
+    data, back_to = review(service, state, read)
     if data is None or not valid:
         replay = _replayed(user, key)
         if replay is not None and replay.service_id == service.id:

@@ -300,6 +300,7 @@ def _grow(n: int) -> None:
 def test_dashboard_runs_a_constant_number_of_statements(app, client) -> None:
     _admin(client)
     _grow(1)
+    client.get(f"/{BORGO}/admin/reports?{QUERY}")  # reads the district's row, once per app
     with count_statements(db.engine) as small:
         assert client.get(f"/{BORGO}/admin/reports?{QUERY}").status_code == 200
     _grow(12)
