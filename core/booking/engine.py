@@ -5,8 +5,8 @@ transaction over ``db.session`` (checks, atomic seat claim, booking row, outbox 
 plugins' ``booking_events`` rows), commits, and only then calls the plugins'
 ``booking_created`` / ``booking_state_changed``.
 
-:func:`book` does its reads and the slow work (rendering the mail) first, then writes the
-booking and its mail, claims the seats last and commits at once: the slot's row lock (on
+:func:`book` does its reads first, then writes the booking and its (unrendered) mail,
+claims the seats last and commits at once: the slot's row lock (on
 PostgreSQL) or the database's write lock (on SQLite) is held for as little as possible.
 """
 
@@ -262,7 +262,7 @@ def _book(
     now: datetime,
     in_transaction: Callable[[Booking], object] | None,
 ) -> Booking:
-    # Reads and slow work only, until the booking is written.
+    # Reads only, until the booking is written.
     existing, booked = prior_bookings(user, slot_id, idempotency_key)
     if existing is not None:
         return existing
@@ -282,14 +282,14 @@ def _book(
         idempotency_key=idempotency_key,
         now=now,
     )
-    mail = notifications.booking_mail(booking, status)  # rendered before any write
-    # The writes: the booking, its mail, the caller's and the plugins' rows, the seat claim
-    # last; then commit.
+    # The writes: the booking with its mail (one flush), the caller's and the plugins' rows,
+    # the seat claim last; then commit.
+    mail = notifications.booking_mail(booking, status)  # queued unrendered: the sender renders
+    if mail is not None:
+        db.session.add(mail)
     result = insert_or_replay(booking, user, idempotency_key)
     if result is not booking:  # an identical request committed first
         return result
-    if mail is not None:
-        db.session.add(mail)
     if in_transaction is not None:
         in_transaction(booking)
     events.record(booking, "booking.created")

@@ -1,7 +1,9 @@
 """Booking mail: rendered in the resident's language, times in the district's zone.
 
 Each message is queued in the outbox in the caller's transaction, so it is sent only if the
-change it announces is committed.
+change it announces is committed. It is queued unrendered (its booking, kind and language)
+and composed by the sender (:func:`compose`, registered with the outbox): the booking's
+request writes one small row, and the mail shows the booking as it is when it leaves.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from core.booking.states import StateChange
 from core.extensions import db
 from core.models import Booking, District, OutboxMessage
 from core.models.types import utcnow
-from core.notifications.outbox import new_mail
+from core.notifications.outbox import new_mail, register_composer
 
 SUBJECTS: dict[str, Any] = {
     "confirmed": _l("Booking confirmed: %(service)s"),
@@ -84,9 +86,8 @@ def render_mail_template(name: str, context: dict[str, Any]) -> str:
     return current_app.jinja_env.get_template(name).render(context)
 
 
-def _render(
-    event: str, booking: Booking, recipient: str, locale: str, **extra: Any
-) -> OutboxMessage:
+def _render(event: str, booking: Booking, locale: str, **extra: Any) -> tuple[str, str, str]:
+    """The subject, text and HTML of the ``event`` mail about ``booking``, in ``locale``."""
     service = booking.service
     district = db.session.get(District, service.district_id)
     zone = ZoneInfo(district.timezone if district else "Europe/Rome")
@@ -119,7 +120,29 @@ def _render(
         subject = str(SUBJECTS[event]) % {"service": title}
         text = render_mail_template(f"mail/booking_{event}.txt", context)
         html = render_mail_template(f"mail/booking_{event}.html", context)
-    return new_mail(recipient, subject, text, body_html=html, kind=f"booking_{event}")
+    return subject, text, html
+
+
+def _unrendered(event: str, booking: Booking, recipient: str, locale: str) -> OutboxMessage:
+    message = new_mail(recipient, "", "", kind=f"booking_{event}")
+    message.booking = booking
+    message.locale = locale
+    return message
+
+
+def compose(message: OutboxMessage) -> None:
+    """Render a booking mail queued unrendered: its subject, text and HTML, in its language."""
+    booking = message.booking
+    if booking is None:
+        raise LookupError(f"outbox message {message.id} has no booking to describe")
+    event = message.kind.removeprefix("booking_")
+    extra = {"link": _provider_link(booking)} if event == "provider_cancelled" else {}
+    message.subject, message.body_text, message.body_html = _render(
+        event, booking, message.locale or "it", **extra
+    )
+
+
+register_composer("booking_", compose)
 
 
 def _resident_locale(booking: Booking) -> str:
@@ -131,14 +154,12 @@ def _resident_locale(booking: Booking) -> str:
 
 
 def booking_mail(booking: Booking, event: str) -> OutboxMessage | None:
-    """The resident's mail for ``event``, rendered but not queued (see :func:`booking_event`).
-
-    The booking engine renders it before any write and queues it once the booking is in.
-    """
+    """The resident's mail for ``event``, unrendered and not queued (see
+    :func:`booking_event`); ``None`` if there is nobody to write to."""
     recipient = booking.applicant_email or (booking.user.email if booking.user else "")
     if not recipient:
         return None
-    return _render(event, booking, recipient, _resident_locale(booking))
+    return _unrendered(event, booking, recipient, _resident_locale(booking))
 
 
 def booking_event(booking: Booking, event: str) -> OutboxMessage | None:
@@ -158,11 +179,16 @@ def provider_cancellation(booking: Booking) -> OutboxMessage | None:
         return None
     district = db.session.get(District, booking.service.district_id)
     locale = district.default_locale if district and district.default_locale else "it"
-    base = current_app.config["CONCILIA_BASE_URL"].rstrip("/")
-    link = f"{base}/{district.slug}/provider/bookings" if district else base
-    message = _render("provider_cancelled", booking, organisation.email, locale, link=link)
+    message = _unrendered("provider_cancelled", booking, organisation.email, locale)
     db.session.add(message)
     return message
+
+
+def _provider_link(booking: Booking) -> str:
+    """The provider's bookings page of the booking's district."""
+    district = db.session.get(District, booking.service.district_id)
+    base = current_app.config["CONCILIA_BASE_URL"].rstrip("/")
+    return f"{base}/{district.slug}/provider/bookings" if district else base
 
 
 def for_change(change: StateChange) -> OutboxMessage | None:

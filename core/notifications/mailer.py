@@ -11,6 +11,9 @@ Inline delivery never sends a message whose transaction rolled back: inserted ou
 remembered per session, promoted on ``after_commit``, dropped on ``after_rollback``, and
 delivered when the app context ends (end of the request or CLI command).
 
+A message queued unrendered (a booking's mail) is composed right after its claim, and the
+text is committed before it is sent.
+
 Every delivery first *claims* its row with one conditional UPDATE (``sent_at IS NULL AND
 send_after <= now`` → ``send_after = now + lease, attempts + 1``) and commits, so two senders
 running at once (two cron runs, cron and a request) can never both send the same message.
@@ -44,6 +47,7 @@ from sqlalchemy.orm import Session, object_session
 from core.extensions import db
 from core.models import OutboxMessage
 from core.models.types import utcnow
+from core.notifications.outbox import compose
 
 log = logging.getLogger(__name__)
 
@@ -233,8 +237,11 @@ def deliver(
                 .execution_options(populate_existing=True)
             ).scalar_one()
             try:
+                if compose(message):
+                    session.commit()  # what is sent is what the outbox keeps
                 transport.send(message)
             except Exception as exc:  # any failure: keep the message, retry later
+                session.rollback()
                 retry_at = _mark_failed(session, message, exc)
                 report.failed.append(message_id)
                 log.warning("mail %s to %s failed: %s", message_id, message.recipient, exc)

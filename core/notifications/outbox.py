@@ -1,7 +1,13 @@
-"""Queue mail in the outbox, in the caller's transaction: it is sent only if that commits."""
+"""Queue mail in the outbox, in the caller's transaction: it is sent only if that commits.
+
+A message may be queued unrendered (empty subject and body) when a *composer* is registered
+for its kind: the sender calls it just before sending (:func:`compose`), so that a busy
+request only writes the row.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from core.extensions import db
@@ -44,3 +50,27 @@ def queue_mail(
     )
     db.session.add(message)
     return message
+
+
+Composer = Callable[[OutboxMessage], None]
+_COMPOSERS: dict[str, Composer] = {}
+
+
+def register_composer(kind_prefix: str, composer: Composer) -> None:
+    """Let ``composer`` fill in the subject and bodies of unrendered messages whose kind starts
+    with ``kind_prefix`` (e.g. ``booking_``)."""
+    _COMPOSERS[kind_prefix] = composer
+
+
+def compose(message: OutboxMessage) -> bool:
+    """Render an unrendered message in place (no commit); ``False`` if it was rendered already.
+
+    Raises ``LookupError`` if no composer knows its kind.
+    """
+    if not message.unrendered:
+        return False
+    for prefix, composer in _COMPOSERS.items():
+        if message.kind.startswith(prefix):
+            composer(message)
+            return True
+    raise LookupError(f"no composer for outbox messages of kind {message.kind!r}")

@@ -31,6 +31,7 @@ from core.models import Booking, OutboxMessage, Slot
 from core.plugins import hookimpl
 from tests.support import factories as f
 from tests.support.booking_factories import Recorder, beneficiary, bookable, booking_in
+from tests.support.mail import composed
 from tests.support.test_plugins import TEST_PLUGINS
 
 NOW = datetime(2030, 1, 10, 8, 0, tzinfo=UTC)
@@ -44,11 +45,11 @@ def refusal_codes(**kwargs: Any) -> list[str]:
 
 
 def mails(kind: str | None = None) -> list[OutboxMessage]:
-    """Outbox messages, oldest first, optionally of one kind."""
+    """Outbox messages, oldest first, optionally of one kind, composed as the sender would."""
     query = select(OutboxMessage).order_by(OutboxMessage.id)
     if kind:
         query = query.where(OutboxMessage.kind == kind)
-    return list(db.session.scalars(query))
+    return [composed(message) for message in db.session.scalars(query)]
 
 
 def slot_at(svc: Any, starts_at: datetime, capacity: int = 2) -> Slot:

@@ -12,6 +12,7 @@ from core.extensions import db
 from core.models import OutboxMessage
 from tests.support import factories as f
 from tests.support.booking_factories import bookable, booking_in, run_together
+from tests.support.mail import composed
 
 
 def reminder_count() -> int:
@@ -38,7 +39,7 @@ def test_confirmed_bookings_starting_soon_are_reminded_once(app: Flask) -> None:
 
     assert send_reminders(now) == 1
 
-    (mail,) = db.session.scalars(select(OutboxMessage)).all()
+    (mail,) = map(composed, db.session.scalars(select(OutboxMessage)).all())
     assert (mail.kind, mail.recipient) == ("booking_reminder", person.email)
     assert mail.subject == f"Reminder: {svc.title_en}"
     assert f"/me/bookings/{reminded.public_id}" in mail.body_text

@@ -24,6 +24,7 @@ from core.extensions import db
 from core.models import Booking, OutboxMessage, Slot, User
 from tests.support import factories as f
 from tests.support.booking_factories import Recorder, bookable, booking_in
+from tests.support.mail import composed
 from tests.support.test_plugins import TEST_PLUGINS
 
 
@@ -141,9 +142,11 @@ def test_freed_seats_are_held_for_the_first_in_line(app: Flask) -> None:
     db.session.refresh(slot)
     assert slot.taken == 1  # held for the offer
     assert kinds_for(first)[-1] == "booking_offered"
-    mail = db.session.scalars(
-        select(OutboxMessage).where(OutboxMessage.kind == "booking_offered")
-    ).one()
+    mail = composed(
+        db.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.kind == "booking_offered")
+        ).one()
+    )
     assert "entro" in mail.body_text  # the deadline, in Italian by default
 
     with pytest.raises(BookingRefused) as refused:

@@ -14,6 +14,7 @@ from core.extensions import db
 from core.models import Closure, OutboxMessage
 from tests.security.scenario import DISTRICT_ADMIN, RESIDENT, STAFF, Scenario
 from tests.support.auth import login_as
+from tests.support.mail import composed
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = '"><img src=x onerror=alert(1)>'
@@ -107,7 +108,7 @@ def test_payloads_are_inert_in_sent_mails_and_csv(app: Flask, scenario: Scenario
     from core.booking import approve
 
     approve(scenario.booking, scenario.users[STAFF])
-    mails = db.session.scalars(select(OutboxMessage)).all()
+    mails = [composed(m) for m in db.session.scalars(select(OutboxMessage))]
     assert mails
     for mail in mails:
         assert_inert(mail.body_html, f"mail {mail.kind}")

@@ -122,3 +122,12 @@ def link_path(message: OutboxMessage, contains: str, base_url: str) -> str:
             assert link.startswith(base_url), link
             return link[len(base_url.rstrip("/")) :]
     raise AssertionError(f"no link with {contains!r} in: {message.body_text}")
+
+
+def composed(message: OutboxMessage) -> OutboxMessage:
+    """``message`` with its subject and bodies, as the sender sends it: a booking's mail is
+    queued unrendered and composed just before sending (rendered here, in place; no commit)."""
+    from core.notifications.outbox import compose
+
+    compose(message)
+    return message
