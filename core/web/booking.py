@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import cache
 from itertools import groupby
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -34,7 +35,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from sqlalchemy import and_, select
+from sqlalchemy import Integer, Select, and_, bindparam, select
 from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
@@ -226,24 +227,36 @@ def _service_or_404(district_slug: str, service_id: int) -> tuple[District, Serv
     """The district, its published service (with its organisation, which every step shows)
     and the slot this service's flow has chosen, if any, read in the same statement."""
     _config, district = get_district_or_404(district_slug)
+    slot_id = (_flows().get(str(service_id)) or {}).get("slot_id")
+    with_slot = isinstance(slot_id, int)
+    found = db.session.execute(
+        _service_query(with_slot),
+        {"service_id": service_id, "district_id": district.id, "slot_id": slot_id},
+    ).first()
+    if found is None:
+        abort(404)
+    return district, found[0], found[1] if with_slot else None
+
+
+@cache
+def _service_query(with_slot: bool) -> Select[Any]:
+    """The statement of :func:`_service_or_404`, built once per shape (parameters
+    ``service_id``, ``district_id`` and, ``with_slot``, ``slot_id``)."""
     query = (
         select(Service)
         .where(
-            Service.id == service_id,
-            Service.district_id == district.id,
+            Service.id == bindparam("service_id", type_=Integer),
+            Service.district_id == bindparam("district_id", type_=Integer),
             Service.status == "published",
         )
         .options(joinedload(Service.organisation, innerjoin=True))
     )
-    slot_id = (_flows().get(str(service_id)) or {}).get("slot_id")
-    if isinstance(slot_id, int):
-        query = query.add_columns(Slot).outerjoin(
-            Slot, and_(Slot.id == slot_id, Slot.service_id == Service.id)
-        )
-    found = db.session.execute(query).first()
-    if found is None:
-        abort(404)
-    return district, found[0], found[1] if len(found) > 1 else None
+    if not with_slot:
+        return query
+    return query.add_columns(Slot).outerjoin(
+        Slot,
+        and_(Slot.id == bindparam("slot_id", type_=Integer), Slot.service_id == Service.id),
+    )
 
 
 def bookable_slots(service: Service, now: datetime | None = None) -> list[Slot]:

@@ -11,10 +11,11 @@ import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import Select, bindparam, or_, select, update
 
 from core.booking.events import BookingEvent
 from core.extensions import db
@@ -82,19 +83,15 @@ def payload(event: BookingEvent, now: datetime) -> dict[str, Any]:
     }
 
 
-def queue_events(events: Sequence[BookingEvent]) -> int:
-    """Add one delivery per active webhook that wants each event; in the caller's transaction.
-
-    A webhook of the whole district (no organisation) gets every booking of the district;
-    an organisation's webhook gets its own services' bookings. One statement finds the
-    webhooks of every service involved (usually none). Returns how many were queued.
-    """
-    service_ids = {e.booking.service_id for e in events}
-    rows = db.session.execute(
+@cache
+def _webhooks_of_services() -> Select[tuple[int, int, list[str]]]:
+    """(service id, webhook id, its events) of the active webhooks that see each service's
+    bookings, built once (parameter ``service_ids``, a list)."""
+    return (
         select(Service.id, Webhook.id, Webhook.events)
         .join(Webhook, Webhook.district_id == Service.district_id)
         .where(
-            Service.id.in_(service_ids),
+            Service.id.in_(bindparam("service_ids", expanding=True)),
             Webhook.active.is_(True),
             or_(
                 Webhook.organisation_id.is_(None),
@@ -102,7 +99,18 @@ def queue_events(events: Sequence[BookingEvent]) -> int:
             ),
         )
         .order_by(Webhook.id)
-    ).all()
+    )
+
+
+def queue_events(events: Sequence[BookingEvent]) -> int:
+    """Add one delivery per active webhook that wants each event; in the caller's transaction.
+
+    A webhook of the whole district (no organisation) gets every booking of the district;
+    an organisation's webhook gets its own services' bookings. One statement finds the
+    webhooks of every service involved (usually none). Returns how many were queued.
+    """
+    service_ids = sorted({e.booking.service_id for e in events})
+    rows = db.session.execute(_webhooks_of_services(), {"service_ids": service_ids}).all()
     if not rows:
         return 0
     now = utcnow()
