@@ -519,6 +519,63 @@ def inspect(app_url: str) -> Setup:
     return Setup(app_url, services, contention, contenders, int(heavy))
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User plus system CPU seconds a process has used so far (0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def postgres_pids() -> list[int]:
+    """The local PostgreSQL server's processes (backends and helpers)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
+@dataclass
+class CpuSplit:
+    """CPU seconds of a server's workers, PostgreSQL and this load generator, from a start."""
+
+    workers: list[int]
+    start: dict[str, float] = field(default_factory=dict)
+
+    def _now(self) -> dict[str, float]:
+        return {
+            "workers": sum(process_cpu_seconds(p) for p in self.workers),
+            "postgresql": sum(process_cpu_seconds(p) for p in postgres_pids()),
+            "load generator": time.process_time(),
+        }
+
+    def begin(self) -> CpuSplit:
+        """Take the starting point."""
+        self.start = self._now()
+        return self
+
+    def per_request_ms(self, requests: int) -> dict[str, float]:
+        """CPU milliseconds per request since :meth:`begin`, by part, and their total."""
+        end = self._now()
+        split = {k: (end[k] - self.start[k]) * 1000 / max(requests, 1) for k in end}
+        split["total"] = sum(split.values())
+        return {k: round(v, 2) for k, v in split.items()}
+
+
+def cpu_note(split: dict[str, float]) -> str:
+    """A CPU split as a short note (ms per request)."""
+    return "CPU ms/request " + ", ".join(f"{k} {v:.2f}" for k, v in split.items())
+
+
 def reset_contention(app_url: str) -> None:
     """Free the contention slots again (a reused database keeps the last run's bookings)."""
     engine = sa.create_engine(app_url)
@@ -737,7 +794,9 @@ async def contention(
         form = {"slot_id": slot, "user_id": clients[client], "service_id": b_service}
         return await request(baseline.port, "POST", f"/{DISTRICT}/book", form)
 
+    cpu = CpuSplit(baseline.worker_pids()).begin()
     result = await drive(baseline_call, len(clients), 600, len(plan), ok=(201, 409))
+    baseline_cpu = cpu.per_request_ms(len(plan))
     result.peak_rss_mb = baseline.peak_rss_mb()
     confirmed, taken, over = contention_counts(setup.app_url, b_service)
     row["baseline"] = {
@@ -745,6 +804,7 @@ async def contention(
         "confirmed": confirmed,
         "seats_taken": taken,
         "over": over,
+        "cpu_ms": baseline_cpu,
     }
 
     # Platform: log every contender in, walk each attempt to the summary, then confirm together.
@@ -787,7 +847,9 @@ async def contention(
         return await request(platform.port, "POST", attempt.path, attempt.form, attempt.jar)
 
     log(f"  contention: {len(attempts)} confirmations from {len(clients)} concurrent clients …")
+    cpu = CpuSplit(platform.worker_pids()).begin()
     result = await drive(platform_call, len(clients), 600, len(attempts), ok=(302, 303, 409))
+    platform_cpu = cpu.per_request_ms(len(attempts))
     result.peak_rss_mb = platform.peak_rss_mb()
     confirmed, taken, over = contention_counts(setup.app_url, p_service)
     row["platform"] = {
@@ -795,12 +857,14 @@ async def contention(
         "confirmed": confirmed,
         "seats_taken": taken,
         "over": over,
+        "cpu_ms": platform_cpu,
     }
     row["expected"] = len(p_slots) * gen.CONTENTION_SEATS
     row["attempts"] = len(attempts)
     row["note"] = (
         f"{len(clients)} clients, {len(p_slots)} slots x {gen.CONTENTION_SEATS} seats, "
-        f"{len(attempts)} attempts; confirmed {confirmed}/{row['expected']}, over {over}"
+        f"{len(attempts)} attempts; confirmed {confirmed}/{row['expected']}, over {over}; "
+        f"platform {cpu_note(platform_cpu)}; baseline {cpu_note(baseline_cpu)}"
     )
     print_row("booking under contention", row)
     return row

@@ -262,14 +262,21 @@ def _book(
     now: datetime,
     in_transaction: Callable[[Booking], object] | None,
 ) -> Booking:
-    # Reads only, until the booking is written.
-    existing, booked = prior_bookings(user, slot_id, idempotency_key)
-    if existing is not None:
-        return existing
+    # Reads only, until the booking is written. An earlier request with the same key, or a
+    # live booking of the same slot, is caught by the unique indexes when the booking is
+    # written (insert_or_replay); only a refusal reads them, to answer with the earlier
+    # booking or to name every problem.
+    if idempotency_key:
+        _check_key(idempotency_key)
     slot = _load_slot(slot_id)
     ctx = load_context(slot)
-    problems = check_all(ctx, user, seats, answers or {}, now, booked=booked)
+    problems = check_all(ctx, user, seats, answers or {}, now, booked=False)
     if problems:
+        existing, booked = prior_bookings(user, slot_id, idempotency_key)
+        if existing is not None:
+            return existing
+        if booked:
+            problems = check_all(ctx, user, seats, answers or {}, now, booked=True)
         raise refuse_or_replay(problems, user, idempotency_key)
     status = "pending" if ctx.service.requires_approval else "confirmed"
     booking = new_booking(

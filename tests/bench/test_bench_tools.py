@@ -400,3 +400,33 @@ def test_explain_captures_the_statements_of_a_page(generated: tuple[str, str, di
     statements = explain.captured_statements(url, f"/{gen.MEASURED_DISTRICT}/services?page=1")
     assert len(statements) >= 3
     assert all(sql.lstrip().upper().startswith("SELECT") for sql, _params in statements)
+
+
+def test_the_cpu_split_counts_the_workers_the_database_and_the_load_generator() -> None:
+    """The contention scenario's CPU split reads /proc: a busy "worker" and this process."""
+    import subprocess
+    import sys
+    import time
+
+    from bench.run import CpuSplit
+
+    burn = "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.4: pass\n"
+    worker = subprocess.Popen(
+        [sys.executable, "-c", burn + "import sys; sys.stdin.read()"], stdin=subprocess.PIPE
+    )
+    try:
+        split = CpuSplit([worker.pid]).begin()
+        started = time.process_time()
+        while time.process_time() - started < 0.2:  # the load generator's own work
+            pass
+        time.sleep(0.6)  # the worker finishes its 0.4 s
+        result = split.per_request_ms(2)
+    finally:
+        assert worker.stdin is not None
+        worker.stdin.close()
+        worker.wait()
+    assert 150 <= result["workers"] <= 260  # 0.4 s over 2 requests, give or take start-up
+    assert 90 <= result["load generator"] <= 150
+    assert result["postgresql"] >= 0
+    parts = result["workers"] + result["load generator"] + result["postgresql"]
+    assert result["total"] == pytest.approx(parts, abs=0.05)

@@ -295,6 +295,22 @@ def test_monthly_quota_per_category(app: Flask) -> None:
     assert refusal_codes(user=person, slot_id=yoga_slot.id, now=NOW) == ["quota_reached"]
 
 
+def test_a_refusal_names_every_problem_and_a_repeat_gets_the_first_booking(app: Flask) -> None:
+    """Earlier bookings are read on the refusing path only (the booking path leaves them to
+    the unique indexes): the refusal still names ``already_booked`` beside the other
+    problems, and a repeated key still gets its first booking even when the rules now refuse."""
+    svc = f.service(quota_per_month=1)
+    slot = slot_at(svc, datetime(2030, 1, 15, 9, tzinfo=UTC), capacity=3)
+    person = f.user()
+    db.session.commit()
+    first = book(user=person, slot_id=slot.id, now=NOW, idempotency_key="first-form")
+    codes = refusal_codes(user=person, slot_id=slot.id, now=NOW, idempotency_key="other")
+    assert codes == ["quota_reached", "already_booked"]
+    again = book(user=person, slot_id=slot.id, now=NOW, idempotency_key="first-form")
+    assert again.id == first.id
+    assert db.session.scalar(select(func.count(Booking.id))) == 1
+
+
 def test_one_live_booking_per_person_and_slot(app: Flask) -> None:
     _svc, slot = bookable(capacity=5)
     person = f.user()
