@@ -289,14 +289,15 @@ def _book(
         idempotency_key=idempotency_key,
         now=now,
     )
-    # The writes: the booking with its mail (one flush), the caller's and the plugins' rows,
-    # the seat claim last; then commit.
-    mail = notifications.booking_mail(booking, status)  # queued unrendered: the sender renders
-    if mail is not None:
-        db.session.add(mail)
+    # The writes: the booking (alone, so that a clash of its unique indexes is told apart
+    # from any other error), its mail (queued unrendered: the sender composes it), the
+    # caller's and the plugins' rows, the seat claim last; then commit.
     result = insert_or_replay(booking, user, idempotency_key)
     if result is not booking:  # an identical request committed first
         return result
+    mail = notifications.booking_mail(booking, status)
+    if mail is not None:
+        db.session.add(mail)
     if in_transaction is not None:
         in_transaction(booking)
     events.record(booking, "booking.created")
