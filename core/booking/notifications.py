@@ -125,7 +125,10 @@ def _render(event: str, booking: Booking, locale: str, **extra: Any) -> tuple[st
 
 def _unrendered(event: str, booking: Booking, recipient: str, locale: str) -> OutboxMessage:
     message = new_mail(recipient, "", "", kind=f"booking_{event}")
-    message.booking = booking
+    if booking.id is None:  # not written yet: its flush sets the key
+        message.booking = booking
+    else:
+        message.booking_id = booking.id
     message.locale = locale
     return message
 
