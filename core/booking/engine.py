@@ -292,9 +292,7 @@ def _book(
     result = insert_or_replay(booking, user, idempotency_key)
     if result is not booking:  # an identical request committed first
         return result
-    mail = notifications.booking_mail(booking, status)
-    if mail is not None:
-        db.session.add(mail)
+    notifications.booking_event(booking, status)
     if in_transaction is not None:
         in_transaction(booking)
     events.record(booking, "booking.created")

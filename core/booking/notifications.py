@@ -26,7 +26,7 @@ from core.booking.states import StateChange
 from core.extensions import db
 from core.models import Booking, District, OutboxMessage
 from core.models.types import utcnow
-from core.notifications.outbox import new_mail, register_composer
+from core.notifications.outbox import queue_unrendered, register_composer
 
 SUBJECTS: dict[str, Any] = {
     "confirmed": _l("Booking confirmed: %(service)s"),
@@ -123,16 +123,6 @@ def _render(event: str, booking: Booking, locale: str, **extra: Any) -> tuple[st
     return subject, text, html
 
 
-def _unrendered(event: str, booking: Booking, recipient: str, locale: str) -> OutboxMessage:
-    message = new_mail(recipient, "", "", kind=f"booking_{event}")
-    if booking.id is None:  # not written yet: its flush sets the key
-        message.booking = booking
-    else:
-        message.booking_id = booking.id
-    message.locale = locale
-    return message
-
-
 def compose(message: OutboxMessage) -> None:
     """Render a booking mail queued unrendered: its subject, text and HTML, in its language."""
     booking = message.booking
@@ -156,35 +146,41 @@ def _resident_locale(booking: Booking) -> str:
     return district.default_locale if district and district.default_locale else "it"
 
 
-def booking_mail(booking: Booking, event: str) -> OutboxMessage | None:
-    """The resident's mail for ``event``, unrendered and not queued (see
-    :func:`booking_event`); ``None`` if there is nobody to write to."""
+def booking_event(booking: Booking, event: str) -> int | None:
+    """Queue the resident's mail for ``event`` (``confirmed``, ``pending``, ``approved``,
+    ``rejected``, ``cancelled``, ``waitlisted``, ``offered``, ``offer_expired``, ``reminder``),
+    unrendered: the sender composes it. Its outbox id; ``None`` if there is nobody to write to.
+    """
     recipient = booking.applicant_email or (booking.user.email if booking.user else "")
     if not recipient:
         return None
-    return _unrendered(event, booking, recipient, _resident_locale(booking))
+    return queue_unrendered(
+        f"booking_{event}",
+        recipient,
+        booking_id=_written(booking),
+        locale=_resident_locale(booking),
+    )
 
 
-def booking_event(booking: Booking, event: str) -> OutboxMessage | None:
-    """Queue the resident's mail for ``event`` (``confirmed``, ``pending``, ``approved``,
-    ``rejected``, ``cancelled``, ``waitlisted``, ``offered``, ``offer_expired``, ``reminder``).
-    """
-    message = booking_mail(booking, event)
-    if message is not None:
-        db.session.add(message)
-    return message
+def _written(booking: Booking) -> int:
+    if booking.id is None:
+        raise ValueError("a booking's mail is queued once the booking is written (flushed)")
+    return booking.id
 
 
-def provider_cancellation(booking: Booking) -> OutboxMessage | None:
+def provider_cancellation(booking: Booking) -> int | None:
     """Tell the provider's organisation (its email address) that a resident cancelled."""
     organisation = booking.service.organisation
     if not organisation.email:
         return None
     district = db.session.get(District, booking.service.district_id)
     locale = district.default_locale if district and district.default_locale else "it"
-    message = _unrendered("provider_cancelled", booking, organisation.email, locale)
-    db.session.add(message)
-    return message
+    return queue_unrendered(
+        "booking_provider_cancelled",
+        organisation.email,
+        booking_id=_written(booking),
+        locale=locale,
+    )
 
 
 def _provider_link(booking: Booking) -> str:
@@ -194,7 +190,7 @@ def _provider_link(booking: Booking) -> str:
     return f"{base}/{district.slug}/provider/bookings" if district else base
 
 
-def for_change(change: StateChange) -> OutboxMessage | None:
+def for_change(change: StateChange) -> int | None:
     """Queue the mail a waiting-list state change calls for (confirmed, pending, offered)."""
     event = CHANGE_EVENTS.get(change.new)
     return booking_event(change.booking, event) if event else None

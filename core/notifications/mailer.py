@@ -47,13 +47,12 @@ from sqlalchemy.orm import Session, object_session
 from core.extensions import db
 from core.models import OutboxMessage
 from core.models.types import utcnow
-from core.notifications.outbox import compose
+from core.notifications.outbox import INSERTED_KEY, compose, track_inserted
 
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=15)
 MAX_BACKOFF = timedelta(days=1)
-_INSERTED = "concilia.outbox_inserted"
 _COMMITTED = "concilia.outbox_committed"
 
 Echo = Callable[[str], None]
@@ -297,17 +296,17 @@ def pending_count() -> int:
 def _remember_insert(_mapper: Any, _connection: Any, target: OutboxMessage) -> None:
     session = object_session(target)
     if session is not None:
-        session.info.setdefault(_INSERTED, set()).add(target.id)
+        track_inserted(session, target.id)
 
 
 def _promote(session: Session) -> None:
-    inserted = session.info.pop(_INSERTED, None)
+    inserted = session.info.pop(INSERTED_KEY, None)
     if inserted:
         session.info.setdefault(_COMMITTED, set()).update(inserted)
 
 
 def _forget(session: Session) -> None:
-    session.info.pop(_INSERTED, None)
+    session.info.pop(INSERTED_KEY, None)
 
 
 def _install_session_events() -> None:

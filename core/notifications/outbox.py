@@ -9,10 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import cache
+
+from sqlalchemy import Insert, insert
+from sqlalchemy.orm import Session
 
 from core.extensions import db
 from core.models import OutboxMessage
 from core.models.types import utcnow
+
+#: ``session.info`` key: ids of the messages the session's open transaction has queued (the
+#: mailer delivers them once it commits, in the ``console`` and ``smtp`` modes).
+INSERTED_KEY = "concilia.outbox_inserted"
 
 
 def new_mail(
@@ -74,3 +82,41 @@ def compose(message: OutboxMessage) -> bool:
             composer(message)
             return True
     raise LookupError(f"no composer for outbox messages of kind {message.kind!r}")
+
+
+def track_inserted(session: Session, message_id: int) -> None:
+    """Note that ``session``'s transaction queued message ``message_id``."""
+    session.info.setdefault(INSERTED_KEY, set()).add(message_id)
+
+
+@cache
+def _insert_unrendered() -> Insert:
+    table = OutboxMessage.__table__
+    return insert(table).returning(table.c.id)
+
+
+def queue_unrendered(kind: str, recipient: str, *, booking_id: int, locale: str) -> int:
+    """Queue a message for its kind's composer to write when it is sent (:func:`compose`).
+
+    One ``INSERT`` now, in the caller's transaction (no unit of work to flush): what a busy
+    request pays for a mail. Returns the message's id.
+    """
+    now = utcnow()
+    message_id = db.session.execute(
+        _insert_unrendered(),
+        {
+            "kind": kind,
+            "recipient": recipient,
+            "subject": "",
+            "body_text": "",
+            "body_html": "",
+            "created_at": now,
+            "send_after": now,
+            "attempts": 0,
+            "last_error": "",
+            "booking_id": booking_id,
+            "locale": locale,
+        },
+    ).scalar_one()
+    track_inserted(db.session(), message_id)
+    return int(message_id)

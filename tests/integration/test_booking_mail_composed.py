@@ -8,19 +8,20 @@ text it sent.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import Flask
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from core.booking import book
 from core.extensions import db
-from core.models import Booking, OutboxMessage
+from core.models import Booking, OutboxMessage, Slot
 from core.models.types import utcnow
 from core.notifications.mailer import send_pending
 from core.notifications.outbox import compose, queue_mail
 from tests.support import factories as f
+from tests.support.booking_web import borgo_service, confirm, key_of, logged_in, walk_to_summary
 from tests.support.mail import SMTPSink, running_smtp_server
 
 MakeApp = Callable[..., Flask]
@@ -107,3 +108,32 @@ def test_compose_leaves_a_rendered_message_alone_and_refuses_unknown_kinds(app: 
     unknown = queue_mail("a@example.org", "", "", kind="no-such-kind")
     with pytest.raises(LookupError):
         compose(unknown)
+
+
+def test_smtp_mode_sends_the_booking_mail_right_after_the_booking(
+    make_app: MakeApp, smtp: SMTPSink
+) -> None:
+    """In ``smtp`` mode the request that books also sends its mail, composed, once committed;
+    a refused booking queues nothing that could be sent."""
+    app = make_app(CONCILIA_MAIL_MODE="smtp", **smtp.config())
+    client = app.test_client()
+    with app.app_context():
+        svc = borgo_service(title_en="Yoga in the park")
+        slot = f.slot(svc, capacity=1)
+        db.session.commit()
+        logged_in(client)
+        response = confirm(client, svc, key_of(walk_to_summary(client, svc, slot)))
+        assert response.status_code == 302, response.get_data(as_text=True)
+        assert [r.recipients for r in smtp.received] == [["anna@example.org"]]  # the applicant
+        assert smtp.received[0].subject == "Booking confirmed: Yoga in the park"
+
+        other = f.slot(svc, capacity=1, starts_in=timedelta(days=3))
+        db.session.commit()
+        summary = walk_to_summary(client, svc, other)
+        with db.engine.begin() as conn:  # someone else takes the seat meanwhile
+            conn.execute(update(Slot).where(Slot.id == other.id).values(taken=1))
+        assert confirm(client, svc, key_of(summary)).status_code == 409
+        assert len(smtp.received) == 1
+        db.session.expire_all()
+        kinds = db.session.scalars(select(OutboxMessage.kind)).all()
+        assert kinds == ["booking_confirmed"]
