@@ -253,6 +253,13 @@ SETTINGS: tuple[Setting, ...] = (
         "How long a public catalogue page is reused for visitors not logged in (0: off)",
     ),
     Setting(
+        "CONCILIA_DB_PING_AFTER_IDLE_SECONDS",
+        "CONCILIA_DB_PING_AFTER_IDLE_SECONDS",
+        _seconds,
+        30,
+        "Check a pooled database connection before use once idle this long (0: always)",
+    ),
+    Setting(
         "CONCILIA_OPEN_DATA_MIN_COUNT",
         "CONCILIA_OPEN_DATA_MIN_COUNT",
         _min_count,
@@ -314,7 +321,7 @@ def derived_settings(config: Mapping[str, Any]) -> dict[str, Any]:
     """Settings that follow from the declared ones (cookies, limiter storage, engine options)."""
     production = config.get("CONCILIA_ENV") == "production"
     uri: str = config["SQLALCHEMY_DATABASE_URI"]
-    engine_options: dict[str, Any] = {"pool_pre_ping": True}
+    engine_options: dict[str, Any] = {}  # pings: core.db_pool, after idle only
     if uri.startswith("sqlite"):
         engine_options = {"connect_args": {"timeout": 30, "check_same_thread": False}}
     return {

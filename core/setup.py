@@ -123,6 +123,7 @@ def configure_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     _configure_sqlite(app)
+    _configure_pool(app)
 
     from core.booking import events
 
@@ -131,6 +132,16 @@ def configure_extensions(app: Flask) -> None:
     from core.auth.loader import load_user
 
     login_manager.user_loader(load_user)
+
+
+def _configure_pool(app: Flask) -> None:
+    """Check pooled server connections after they sat idle (``core.db_pool``)."""
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+    from core.db_pool import install_idle_ping
+
+    with app.app_context():
+        install_idle_ping(db.engine, app.config["CONCILIA_DB_PING_AFTER_IDLE_SECONDS"])
 
 
 def _configure_sqlite(app: Flask) -> None:
