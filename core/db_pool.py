@@ -5,8 +5,9 @@ trip on every request, about a tenth of a booking's time on PostgreSQL. A connec
 back to the pool milliseconds ago is alive; the one that sat idle while the server restarted
 or a firewall dropped it is not. So a connection is pinged only after
 ``CONCILIA_DB_PING_AFTER_IDLE_SECONDS`` idle (default 30; 0 pings at every checkout). A dead
-one is replaced before the request uses it. A connection that dies mid-request fails that
-request (503, nothing saved) and is replaced, as with ``pool_pre_ping``.
+one is replaced before the request uses it. A connection that dies within that window, or
+mid-request, fails that request (503, nothing saved); SQLAlchemy then replaces every connection
+of the pool, so a server restart costs each worker at most one failed request.
 """
 
 from __future__ import annotations
