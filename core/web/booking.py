@@ -146,14 +146,17 @@ def plugin_fields(service: Service) -> list[tuple[str, Field]]:
     return fields
 
 
-def details_form_class(service: Service) -> tuple[type[FlaskForm], list[str]]:
-    """A form class with the plugins' fields (and seats, when more than one is allowed)."""
+def details_form_class(
+    service: Service, fields: list[tuple[str, Field]] | None = None
+) -> tuple[type[FlaskForm], list[str]]:
+    """A form class with the plugins' fields (``fields``: :func:`plugin_fields`, if already
+    asked) and seats, when more than one is allowed."""
 
     class DetailsForm(FlaskForm):
         """Step 2: details the service needs."""
 
     names: list[str] = []
-    for name, field in plugin_fields(service):
+    for name, field in plugin_fields(service) if fields is None else fields:
         setattr(DetailsForm, name, field)
         names.append(name)
     if service.max_seats_per_booking > 1:
@@ -317,20 +320,22 @@ def _stored_choice(
     return Choice(slot, bool(state.get("waitlist")))
 
 
-def _details_form(service: Service, state: dict[str, Any]) -> tuple[FlaskForm, list[str], bool]:
-    """The step-2 form filled from the session (no CSRF: it is re-validation, not a POST),
-    its plugin field names, and whether step 2 asks anything (:func:`needs_details`)."""
-    form_class, names = details_form_class(service)
+def _details_form(service: Service, state: dict[str, Any]) -> tuple[FlaskForm | None, list[str]]:
+    """The step-2 form filled from the session (no CSRF: it is re-validation, not a POST) and
+    its plugin field names; no form if step 2 asks nothing (:func:`needs_details`)."""
+    fields = plugin_fields(service)
+    if service.max_seats_per_booking <= 1 and not fields:
+        return None, []
+    form_class, names = details_form_class(service, fields)
     data = MultiDict([(k, v) for k, values in (state.get("details") or {}).items() for v in values])
-    asks = service.max_seats_per_booking > 1 or bool(names)
-    return form_class(formdata=data, meta={"csrf": False}), names, asks
+    return form_class(formdata=data, meta={"csrf": False}), names
 
 
 def _answers(form: FlaskForm, names: Iterable[str]) -> dict[str, Any]:
     return {name: jsonable(form[name].data) for name in names}
 
 
-def _seats(form: FlaskForm) -> int:
+def _seats(form: FlaskForm | None) -> int:
     field = getattr(form, "seats", None)
     return int(field.data) if field is not None and field.data else 1
 
@@ -530,8 +535,8 @@ def review(
     choice = _stored_choice(service, state, read)
     if choice is None:
         return None, "booking.start"
-    form, names, asks = _details_form(service, state)
-    if asks and (not state.get("details") or not form.validate()):
+    form, names = _details_form(service, state)
+    if form is not None and (not state.get("details") or not form.validate()):
         return None, "booking.details"
     stored = state.get("applicant")
     applicant_form = ApplicantForm(formdata=MultiDict(stored or {}), meta={"csrf": False})
@@ -542,12 +547,14 @@ def review(
         user, service.district_id
     )
     unit = service.beneficiary_price_cents if beneficiary else service.price_cents
-    labels = [(str(form[name].label.text), _display(form[name].data)) for name in names]
+    labels = (
+        [(str(form[name].label.text), _display(form[name].data)) for name in names] if form else []
+    )
     return (
         Review(
             choice=choice,
             seats=_seats(form),
-            answers=_answers(form, names),
+            answers=_answers(form, names) if form else {},
             answer_labels=labels,
             applicant=Applicant(
                 name=stored["name"], email=stored["email"], phone=stored.get("phone", "")
