@@ -254,6 +254,52 @@ async def drive_alternating(
     return [merge_results(results) for results in parts]
 
 
+@dataclass
+class Side:
+    """One server's numbered attempts for :func:`drive_attempts_alternating`."""
+
+    call: Call
+    attempts: int
+    ok: Sequence[int]
+    worker_pids: list[int]
+
+
+async def drive_attempts_alternating(
+    sides: Sequence[Side], concurrency: int, rounds: int = 5
+) -> list[tuple[Result, dict[str, float]]]:
+    """Make every attempt of each side once, the sides taking turns in ``rounds`` blocks of
+    consecutive attempts; per side, its merged result and CPU per attempt (:class:`CpuSplit`).
+
+    The contention scenario's attempts cannot be repeated, so instead of a duration each block
+    is a share of them. Taking turns spreads the machine's drifts over both servers, as
+    :func:`drive_alternating` does for pages: a side measured whole, seconds after the other,
+    can meet a machine a third faster or slower.
+    """
+    parts: list[list[Result]] = [[] for _ in sides]
+    cpu_sums: list[dict[str, float]] = [{} for _ in sides]
+    for round_ in range(rounds):
+        for k, side in enumerate(sides):
+            start = side.attempts * round_ // rounds
+            end = side.attempts * (round_ + 1) // rounds
+            if end <= start:
+                continue
+
+            async def call(i: int, side: Side = side, start: int = start) -> Any:
+                return await side.call(start + i)
+
+            split = CpuSplit(side.worker_pids).begin()
+            parts[k].append(await drive(call, concurrency, 600, end - start, side.ok))
+            for part, ms in split.per_request_ms(end - start).items():
+                cpu_sums[k][part] = cpu_sums[k].get(part, 0.0) + ms * (end - start)
+    return [
+        (
+            merge_results(results),
+            {part: round(total / max(side.attempts, 1), 2) for part, total in sums.items()},
+        )
+        for results, sums, side in zip(parts, cpu_sums, sides, strict=True)
+    ]
+
+
 def merge_results(results: Sequence[Result]) -> Result:
     """One result from several blocks of the same call (latencies pooled, times summed)."""
     statuses: dict[int, int] = {}
@@ -684,6 +730,7 @@ class Options:
     per_slot: int
     seed: int
     only: str = ""
+    contention_rounds: int = 5
 
 
 async def run_scenarios(
@@ -794,19 +841,6 @@ async def contention(
         form = {"slot_id": slot, "user_id": clients[client], "service_id": b_service}
         return await request(baseline.port, "POST", f"/{DISTRICT}/book", form)
 
-    cpu = CpuSplit(baseline.worker_pids()).begin()
-    result = await drive(baseline_call, len(clients), 600, len(plan), ok=(201, 409))
-    baseline_cpu = cpu.per_request_ms(len(plan))
-    result.peak_rss_mb = baseline.peak_rss_mb()
-    confirmed, taken, over = contention_counts(setup.app_url, b_service)
-    row["baseline"] = {
-        **result.as_dict(),
-        "confirmed": confirmed,
-        "seats_taken": taken,
-        "over": over,
-        "cpu_ms": baseline_cpu,
-    }
-
     # Platform: log every contender in, walk each attempt to the summary, then confirm together.
     p_service, p_slots = setup.contention["platform"]
     p_slots = p_slots[: opts.contention_slots]
@@ -846,10 +880,28 @@ async def contention(
         attempt = attempts[i]
         return await request(platform.port, "POST", attempt.path, attempt.form, attempt.jar)
 
-    log(f"  contention: {len(attempts)} confirmations from {len(clients)} concurrent clients …")
-    cpu = CpuSplit(platform.worker_pids()).begin()
-    result = await drive(platform_call, len(clients), 600, len(attempts), ok=(302, 303, 409))
-    platform_cpu = cpu.per_request_ms(len(attempts))
+    log(
+        f"  contention: {len(attempts)} confirmations from {len(clients)} concurrent clients, "
+        f"taking turns with the baseline's {len(plan)} bookings in {opts.contention_rounds} "
+        "blocks …"
+    )
+    (b_result, baseline_cpu), (result, platform_cpu) = await drive_attempts_alternating(
+        [
+            Side(baseline_call, len(plan), (201, 409), baseline.worker_pids()),
+            Side(platform_call, len(attempts), (302, 303, 409), platform.worker_pids()),
+        ],
+        len(clients),
+        rounds=opts.contention_rounds,
+    )
+    b_result.peak_rss_mb = baseline.peak_rss_mb()
+    confirmed, taken, over = contention_counts(setup.app_url, b_service)
+    row["baseline"] = {
+        **b_result.as_dict(),
+        "confirmed": confirmed,
+        "seats_taken": taken,
+        "over": over,
+        "cpu_ms": baseline_cpu,
+    }
     result.peak_rss_mb = platform.peak_rss_mb()
     confirmed, taken, over = contention_counts(setup.app_url, p_service)
     row["platform"] = {
@@ -1105,6 +1157,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--contention-slots", type=int, default=None, help="default: all")
     parser.add_argument("--per-slot", type=int, default=6, help="attempts per 5-seat slot")
     parser.add_argument(
+        "--contention-rounds",
+        type=int,
+        default=5,
+        help="blocks in which the baseline's and the platform's bookings take turns",
+    )
+    parser.add_argument(
         "--growth",
         default="",
         help="catalogue growth: comma-separated sizes served together, e.g. small,medium",
@@ -1136,6 +1194,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             per_slot=args.per_slot,
             seed=args.seed,
             only=args.only,
+            contention_rounds=max(1, args.contention_rounds),
         )
         for backend in backends:
             results = run_backend(backend, size, args, opts)

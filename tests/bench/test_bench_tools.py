@@ -430,3 +430,44 @@ def test_the_cpu_split_counts_the_workers_the_database_and_the_load_generator() 
     assert result["postgresql"] >= 0
     parts = result["workers"] + result["load generator"] + result["postgresql"]
     assert result["total"] == pytest.approx(parts, abs=0.05)
+
+
+def test_contention_attempts_take_turns_and_each_is_made_once() -> None:
+    """The booking scenario's two sides alternate in blocks of consecutive attempts, never
+    both at once, and every attempt of each side is made exactly once."""
+    import asyncio
+    import os
+
+    from bench import run
+
+    made: dict[str, list[int]] = {"b": [], "p": []}
+    order: list[str] = []
+    busy: set[str] = set()
+    overlaps: list[set[str]] = []
+
+    def side(name: str, status: int) -> run.Call:
+        async def call(i: int) -> run.Response:
+            made[name].append(i)
+            order.append(name)
+            busy.add(name)
+            if len(busy) > 1:
+                overlaps.append(set(busy))
+            await asyncio.sleep(0)
+            busy.discard(name)
+            return run.Response(status, {}, b"")
+
+        return call
+
+    sides = [
+        run.Side(side("b", 201), 10, (201, 409), [os.getpid()]),
+        run.Side(side("p", 302), 7, (302, 409), [os.getpid()]),
+    ]
+    (b, b_cpu), (p, p_cpu) = asyncio.run(run.drive_attempts_alternating(sides, 3, rounds=3))
+
+    assert overlaps == []
+    assert sorted(made["b"]) == list(range(10)) and sorted(made["p"]) == list(range(7))
+    blocks = [name for i, name in enumerate(order) if i == 0 or order[i - 1] != name]
+    assert blocks == ["b", "p", "b", "p", "b", "p"]
+    assert (b.statuses, p.statuses) == ({201: 10}, {302: 7})
+    assert len(b.latencies) == 10 and len(p.latencies) == 7
+    assert set(b_cpu) == set(p_cpu) == {"workers", "postgresql", "load generator", "total"}
