@@ -893,24 +893,9 @@ async def contention(
         len(clients),
         rounds=opts.contention_rounds,
     )
-    b_result.peak_rss_mb = baseline.peak_rss_mb()
-    confirmed, taken, over = contention_counts(setup.app_url, b_service)
-    row["baseline"] = {
-        **b_result.as_dict(),
-        "confirmed": confirmed,
-        "seats_taken": taken,
-        "over": over,
-        "cpu_ms": baseline_cpu,
-    }
-    result.peak_rss_mb = platform.peak_rss_mb()
-    confirmed, taken, over = contention_counts(setup.app_url, p_service)
-    row["platform"] = {
-        **result.as_dict(),
-        "confirmed": confirmed,
-        "seats_taken": taken,
-        "over": over,
-        "cpu_ms": platform_cpu,
-    }
+    row["baseline"] = contention_side(baseline, b_result, baseline_cpu, setup.app_url, b_service)
+    row["platform"] = contention_side(platform, result, platform_cpu, setup.app_url, p_service)
+    confirmed, over = row["platform"]["confirmed"], row["platform"]["over"]
     row["expected"] = len(p_slots) * gen.CONTENTION_SEATS
     row["attempts"] = len(attempts)
     row["note"] = (
@@ -920,6 +905,21 @@ async def contention(
     )
     print_row("booking under contention", row)
     return row
+
+
+def contention_side(
+    server: Server, result: Result, cpu: dict[str, float], app_url: str, service_id: int
+) -> dict[str, Any]:
+    """One side's contention figures: its load result, what its service holds, its CPU."""
+    result.peak_rss_mb = server.peak_rss_mb()
+    confirmed, taken, over = contention_counts(app_url, service_id)
+    return {
+        **result.as_dict(),
+        "confirmed": confirmed,
+        "seats_taken": taken,
+        "over": over,
+        "cpu_ms": cpu,
+    }
 
 
 def log(message: str) -> None:
