@@ -101,22 +101,9 @@ def queue_unrendered(kind: str, recipient: str, *, booking_id: int, locale: str)
     One ``INSERT`` now, in the caller's transaction (no unit of work to flush): what a busy
     request pays for a mail. Returns the message's id.
     """
-    now = utcnow()
+    values = {"kind": kind, "recipient": recipient, "subject": "", "body_text": ""}
     message_id = db.session.execute(
-        _insert_unrendered(),
-        {
-            "kind": kind,
-            "recipient": recipient,
-            "subject": "",
-            "body_text": "",
-            "body_html": "",
-            "created_at": now,
-            "send_after": now,
-            "attempts": 0,
-            "last_error": "",
-            "booking_id": booking_id,
-            "locale": locale,
-        },
-    ).scalar_one()
+        _insert_unrendered(), {**values, "booking_id": booking_id, "locale": locale}
+    ).scalar_one()  # the other columns take the model's defaults (due now, no attempt yet)
     track_inserted(db.session(), message_id)
     return int(message_id)
