@@ -43,8 +43,15 @@ _WAITING_SQL = "status IN ('waitlisted', 'offered')"
 
 
 def new_public_id() -> str:
-    """An unguessable identifier for URLs (bookings are never addressed by their row id)."""
-    return secrets.token_urlsafe(12)
+    """An unguessable identifier for URLs (bookings are never addressed by their row id).
+
+    Sixteen URL-safe characters, the first a letter or a digit: a reference that began with
+    ``-`` would be read as a formula by spreadsheets, so CSV exports would have to escape it.
+    """
+    while True:
+        candidate = secrets.token_urlsafe(12)
+        if candidate[0].isalnum():
+            return candidate
 
 
 class Booking(db.Model):
