@@ -122,6 +122,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="cProfile order: cumulative, tottime, ncalls …, or package (summed by package)",
     )
     parser.add_argument("--show-sql", action="store_true", help="print one confirm's SQL")
+    parser.add_argument(
+        "--target",
+        choices=("confirm", "refused"),
+        default="confirm",
+        help="what the profilers see: the confirmations, or the refused ones (slot full)",
+    )
     args = parser.parse_args(argv)
 
     from bench.baseline import create_app as create_baseline
@@ -148,6 +154,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     step_cpu: list[float] = []
     summary_cpu: list[float] = []
     replay_cpu: list[float] = []
+    refused_cpu: list[float] = []
+    refused_statements: list[int] = []
     wall: list[float] = []
     statements: list[int] = []
     transactions: list[int] = []
@@ -162,7 +170,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         profiler = cProfile.Profile(time.process_time)
         profiler.start = profiler.enable  # type: ignore[method-assign]
         profiler.stop = profiler.disable  # type: ignore[method-assign]
-    for i, (user_id, slot_id) in enumerate(plan):
+
+    def walk_to_summary(user_id: int, slot_id: int) -> tuple[Any, dict[str, str]]:
+        """A client of ``user_id`` at the summary step for ``slot_id``, and its confirm form."""
         client = app.test_client()
         client.environ_base["HTTP_REFERER"] = HTTPS + "/"  # CSRF checks it on HTTPS
         with client.session_transaction(base_url=HTTPS) as session:
@@ -184,32 +194,54 @@ def main(argv: Sequence[str] | None = None) -> int:
         summary = client.get(f"{prefix}/summary", base_url=HTTPS)
         summary_cpu.append((time.process_time() - c0) * 1000)
         key = KEY_RE.search(summary.get_data(as_text=True)).group(1)  # type: ignore[union-attr]
-        form = {"consent": "y", "idempotency_key": key, "csrf_token": token}
+        return client, {"consent": "y", "idempotency_key": key, "csrf_token": token}
+
+    late: tuple[Any, dict[str, str]] | None = None
+    for i, (user_id, slot_id) in enumerate(plan):
+        if i % 5 == 0:  # one more resident reaches the summary while the slot has room
+            late = walk_to_summary(plan[(i + 5) % total][0], slot_id)
+        client, form = walk_to_summary(user_id, slot_id)
         timed = i >= args.warmup
-        if timed and profiler is not None:
+        if timed and profiler is not None and args.target == "confirm":
             profiler.start()
         with counter.counting():
             c0, w0 = time.process_time(), time.perf_counter()
             response = client.post(f"{prefix}/confirm", data=form, base_url=HTTPS)
             c1, w1 = time.process_time(), time.perf_counter()
-        if timed and profiler is not None:
+        if timed and profiler is not None and args.target == "confirm":
             profiler.stop()
         assert response.status_code == 302, (response.status_code, response.location)
         assert "/me/bookings/" in response.location, response.location
-        if timed:  # the floor: the same POST again is answered with the booking (a replay)
-            r0 = time.process_time()
-            again = client.post(f"{prefix}/confirm", data=form, base_url=HTTPS)
-            replay_cpu.append((time.process_time() - r0) * 1000)
-            assert again.location == response.location, again.location
-        if timed:
-            cpu.append((c1 - c0) * 1000)
-            wall.append((w1 - w0) * 1000)
-            statements.append(len(counter.statements))
-            transactions.append(counter.commits + counter.rollbacks)
         if args.show_sql and i == args.warmup:
             print(f"-- one confirm: {counter.commits} commits, {counter.rollbacks} rollbacks")
             for text in counter.statements:
                 print("  ", text)
+        if not timed:
+            continue
+        cpu.append((c1 - c0) * 1000)
+        wall.append((w1 - w0) * 1000)
+        statements.append(len(counter.statements))
+        transactions.append(counter.commits + counter.rollbacks)
+        # the floor: the same POST again is answered with the booking (a replay)
+        r0 = time.process_time()
+        again = client.post(f"{prefix}/confirm", data=form, base_url=HTTPS)
+        replay_cpu.append((time.process_time() - r0) * 1000)
+        assert again.location == response.location, again.location
+        if i % 5 == 4 and late is not None:  # the slot is full now: the late one is refused
+            if profiler is not None and args.target == "refused":
+                profiler.start()
+            with counter.counting():
+                r0 = time.process_time()
+                refused = late[0].post(f"{prefix}/confirm", data=late[1], base_url=HTTPS)
+                refused_cpu.append((time.process_time() - r0) * 1000)
+            if profiler is not None and args.target == "refused":
+                profiler.stop()
+            assert refused.status_code == 409, refused.status_code
+            refused_statements.append(len(counter.statements))
+            if args.show_sql and len(refused_statements) == 1:
+                print(f"-- one refused confirm: {counter.rollbacks} rollbacks")
+                for text in counter.statements:
+                    print("  ", text)
 
     baseline = create_baseline(args.url).test_client()
     b_cpu: list[float] = []
@@ -233,14 +265,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(
         f"untimed steps: step 1 POST CPU median {statistics.median(step_cpu):.2f} ms, "
         f"summary GET {statistics.median(summary_cpu):.2f} ms; "
-        f"a replayed confirm POST {statistics.median(replay_cpu):.2f} ms"
+        f"a replayed confirm POST {statistics.median(replay_cpu):.2f} ms, "
+        f"a refused one (slot full) {statistics.median(refused_cpu):.2f} ms "
+        f"({min(refused_statements)}-{max(refused_statements)} statements)"
     )
     if args.cprofile:
         import pstats
 
         stats = pstats.Stats(profiler)  # type: ignore[arg-type]
         if args.sort == "package":
-            print_by_package(stats, len(cpu))
+            print_by_package(stats, len(cpu if args.target == "confirm" else refused_cpu))
         else:
             stats.sort_stats(args.sort).print_stats(70)
     elif profiler is not None:

@@ -226,7 +226,9 @@ def book(
     """Book ``seats`` seats of a slot for ``user``; returns the committed booking.
 
     Every rule is checked and all problems are reported together in ``BookingRefused``;
-    then the seats are claimed atomically (``slot_full`` if someone was faster). The
+    then the seats are claimed atomically (``slot_full`` if someone was faster). A refusal
+    leaves nothing of the booking in the session: refused before any write, the session is
+    as it was (its objects stay loaded); refused after, its transaction is rolled back. The
     booking is ``pending`` if the service requires approval, else ``confirmed``. Repeating
     a call with the same ``idempotency_key`` returns the first booking unchanged.
     ``in_transaction`` is called with the new booking right after its row is written, in
@@ -262,7 +264,8 @@ def _book(
     # Reads only, until the booking is written. An earlier request with the same key, or a
     # live booking of the same slot, is caught by the unique indexes when the booking is
     # written (insert_or_replay); only a refusal reads them, to answer with the earlier
-    # booking or to name every problem.
+    # booking or to name every problem. A refusal here has written nothing, so it leaves
+    # the session as it is (no rollback: what was read stays loaded for the caller's page).
     if idempotency_key:
         _check_key(idempotency_key)
     slot = _load_slot(slot_id)
@@ -274,7 +277,7 @@ def _book(
             return existing
         if booked:
             problems = check_all(ctx, user, seats, answers or {}, now, booked=True)
-        raise refuse_or_replay(problems, user, idempotency_key)
+        raise BookingRefused(problems)  # prior_bookings has just looked for a twin
     status = "pending" if ctx.service.requires_approval else "confirmed"
     booking = new_booking(
         ctx,
@@ -293,10 +296,14 @@ def _book(
     if result is not booking:  # an identical request committed first
         return result
     notifications.booking_event(booking, status)
-    if in_transaction is not None:
-        in_transaction(booking)
-    events.record(booking, "booking.created")
-    events.publish_pending()  # the plugins' reads, before the slot's row is locked
+    try:
+        if in_transaction is not None:
+            in_transaction(booking)
+        events.record(booking, "booking.created")
+        events.publish_pending()  # the plugins' reads, before the slot's row is locked
+    except BookingRefused:  # a plugin's veto: nothing of this booking stays
+        db.session.rollback()
+        raise
     recheck_quota(ctx, user, idempotency_key)
     if not claim_seats(slot.id, seats):
         raise refuse_or_replay([BookingProblem.of("slot_full")], user, idempotency_key)

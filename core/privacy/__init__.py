@@ -21,7 +21,8 @@ from functools import cache
 from typing import Any
 
 from flask import has_request_context, request
-from sqlalchemy import Insert, bindparam, delete, exists, insert, or_, select, update
+from sqlalchemy import Exists, Insert, bindparam, delete, exists, insert, or_, select, update
+from sqlalchemy.sql.elements import BindParameter
 
 from core.extensions import db
 from core.models import (
@@ -350,17 +351,42 @@ def record_booking_consent(user: User, district_slug: str, version: str) -> None
 _CONSENT_COLUMNS = ("user_id", "district_slug", "purpose", "notice_version", "accepted_at", "ip")
 
 
+_ACCEPTANCE = ("user_id", "district_slug", "purpose", "notice_version")
+
+
+def _acceptance_exists(params: dict[str, BindParameter[Any]]) -> Exists:
+    """``EXISTS`` of a consent row matching ``params`` on the columns of one acceptance."""
+    table = Consent.__table__
+    return exists().where(*(table.c[c] == params[c] for c in _ACCEPTANCE))
+
+
 @cache
 def _insert_consent_once() -> Insert:
     """``INSERT INTO consent … SELECT <the new row> WHERE NOT EXISTS (<the same acceptance>)``,
     built once (its parameters are ``new_<column>``)."""
     table = Consent.__table__
     new = {c: bindparam(f"new_{c}", type_=table.c[c].type) for c in _CONSENT_COLUMNS}
-    seen = exists().where(
-        *(table.c[c] == new[c] for c in ("user_id", "district_slug", "purpose", "notice_version"))
-    )
-    values = select(*new.values()).where(~seen)
+    values = select(*new.values()).where(~_acceptance_exists(new))
     return insert(table).from_select(_CONSENT_COLUMNS, values)
+
+
+@cache
+def booking_consent_given() -> Exists:
+    """Whether a person has accepted a version of a district's notice for a booking, as an
+    expression to read beside other rows, built once.
+
+    Its parameters are ``consent_user_id``, ``consent_district`` and ``consent_version``. A
+    caller that finds it true may skip :func:`record_booking_consent`, which would write
+    nothing (consent rows go only with the account).
+    """
+    table = Consent.__table__
+    params = {
+        "user_id": bindparam("consent_user_id", type_=table.c.user_id.type),
+        "district_slug": bindparam("consent_district", type_=table.c.district_slug.type),
+        "purpose": bindparam("consent_purpose", "booking", type_=table.c.purpose.type),
+        "notice_version": bindparam("consent_version", type_=table.c.notice_version.type),
+    }
+    return _acceptance_exists(params)
 
 
 #: Put this in a booking field's ``render_kw`` to ask for health details in free text on

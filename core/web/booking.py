@@ -56,7 +56,7 @@ from core.extensions import db
 from core.i18n import locale_code
 from core.models import Booking, District, Service, Slot, User
 from core.models.types import utcnow
-from core.privacy import record_booking_consent
+from core.privacy import booking_consent_given, record_booking_consent
 from core.tenancy import get_district_or_404
 from core.web.rate_limits import booking_limit
 
@@ -229,22 +229,55 @@ def clear_flow(service: Service) -> None:
 def _service_or_404(district_slug: str, service_id: int) -> tuple[District, Service, Slot | None]:
     """The district, its published service (with its organisation, which every step shows)
     and the slot this service's flow has chosen, if any, read in the same statement."""
-    _config, district = get_district_or_404(district_slug)
+    read = _read_service(district_slug, service_id)
+    return read.district, read.service, read.slot
+
+
+@dataclass(frozen=True)
+class ServiceRead:
+    """What a booking step reads in one statement (:func:`_read_service`)."""
+
+    district: District
+    service: Service
+    slot: Slot | None
+    consented: bool  # the person already accepted this version of the district's notice
+
+
+def _read_service(
+    district_slug: str, service_id: int, consent_of: User | None = None
+) -> ServiceRead:
+    """:func:`_service_or_404`'s read; with ``consent_of``, the same statement also tells
+    whether that person has already given the booking consent the summary asks for."""
+    config, district = get_district_or_404(district_slug)
     slot_id = (_flows().get(str(service_id)) or {}).get("slot_id")
     with_slot = isinstance(slot_id, int)
-    found = db.session.execute(
-        _service_query(with_slot),
-        {"service_id": service_id, "district_id": district.id, "slot_id": slot_id},
-    ).first()
+    params: dict[str, Any] = {
+        "service_id": service_id,
+        "district_id": district.id,
+        "slot_id": slot_id,
+    }
+    if consent_of is not None:
+        params |= {
+            "consent_user_id": consent_of.id,
+            "consent_district": district_slug,
+            "consent_version": config.privacy_notice_version,
+        }
+    found = db.session.execute(_service_query(with_slot, consent_of is not None), params).first()
     if found is None:
         abort(404)
-    return district, found[0], found[1] if with_slot else None
+    return ServiceRead(
+        district,
+        found[0],
+        found[1] if with_slot else None,
+        bool(found[-1]) if consent_of is not None else False,
+    )
 
 
 @cache
-def _service_query(with_slot: bool) -> Select[Any]:
-    """The statement of :func:`_service_or_404`, built once per shape (parameters
-    ``service_id``, ``district_id`` and, ``with_slot``, ``slot_id``)."""
+def _service_query(with_slot: bool, with_consent: bool = False) -> Select[Any]:
+    """The statement of :func:`_read_service`, built once per shape (parameters
+    ``service_id``, ``district_id``, with a slot ``slot_id``, with the consent those of
+    :func:`core.privacy.booking_consent_given`)."""
     query = (
         select(Service)
         .where(
@@ -254,12 +287,14 @@ def _service_query(with_slot: bool) -> Select[Any]:
         )
         .options(joinedload(Service.organisation, innerjoin=True))
     )
-    if not with_slot:
-        return query
-    return query.add_columns(Slot).outerjoin(
-        Slot,
-        and_(Slot.id == bindparam("slot_id", type_=Integer), Slot.service_id == Service.id),
-    )
+    if with_slot:
+        query = query.add_columns(Slot).outerjoin(
+            Slot,
+            and_(Slot.id == bindparam("slot_id", type_=Integer), Slot.service_id == Service.id),
+        )
+    if with_consent:
+        query = query.add_columns(booking_consent_given())
+    return query
 
 
 def bookable_slots(service: Service, now: datetime | None = None) -> list[Slot]:
@@ -648,13 +683,15 @@ def _done(booking: Booking) -> Response:
 def confirm(district: str, service_id: int) -> Response | tuple[str, int]:
     """Book (or join the waiting list) with the engine; refusals are shown on the summary.
 
-    The privacy consent is recorded in the booking's own transaction. A summary submitted
-    again after its booking was made (the flow is gone by then) shows that booking; while the
-    flow is there, the engine itself answers a repeated key with the first booking.
+    The privacy consent is recorded in the booking's own transaction, unless the first read
+    found this version of the notice already accepted. A summary submitted again after its
+    booking was made (the flow is gone by then) shows that booking; while the flow is there,
+    the engine itself answers a repeated key with the first booking.
     """
-    row, service, read = _service_or_404(district, service_id)
-    form = ConfirmForm()
     user: User = current_user._get_current_object()
+    found = _read_service(district, service_id, consent_of=user)
+    row, service, read = found.district, found.service, found.slot
+    form = ConfirmForm()
     valid = form.validate_on_submit()
     if "csrf_token" in form.errors:
         abort(400)
@@ -672,6 +709,10 @@ def confirm(district: str, service_id: int) -> Response | tuple[str, int]:
             return _restart_at(row, service, back_to)
         return _render_summary(row, service, data, form, status=422)
     version = get_district_or_404(row.slug)[0].privacy_notice_version
+
+    def record_consent(_booking: Booking) -> None:
+        record_booking_consent(user, row.slug, version)
+
     operation = join_waitlist if data.choice.waitlist else book
     try:
         booking = operation(
@@ -681,10 +722,9 @@ def confirm(district: str, service_id: int) -> Response | tuple[str, int]:
             answers=data.answers,
             applicant=data.applicant,
             idempotency_key=key,
-            in_transaction=lambda _booking: record_booking_consent(user, row.slug, version),
+            in_transaction=None if found.consented else record_consent,  # given once
         )
-    except BookingRefused as refused:
-        db.session.rollback()
+    except BookingRefused as refused:  # nothing of it is left in the session
         conflict = bool(CONFLICT_CODES & set(refused.codes))
         return _render_summary(
             row, service, data, form, status=409 if conflict else 422, problems=refused.messages

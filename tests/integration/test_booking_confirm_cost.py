@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -37,7 +38,7 @@ from tests.support.web import csrf_token
 
 @contextmanager
 def database_calls() -> Iterator[list[str]]:
-    """Every statement and every COMMIT the app's engine runs inside the block, in order."""
+    """Every statement, COMMIT and ROLLBACK the app's engine runs inside the block, in order."""
     calls: list[str] = []
 
     def statement(_conn: Any, _cursor: Any, text: str, *_args: Any) -> None:
@@ -46,13 +47,18 @@ def database_calls() -> Iterator[list[str]]:
     def commit(_conn: Any) -> None:
         calls.append("COMMIT")
 
+    def rollback(_conn: Any) -> None:
+        calls.append("ROLLBACK")
+
     event.listen(db.engine, "before_cursor_execute", statement)
     event.listen(db.engine, "commit", commit)
+    event.listen(db.engine, "rollback", rollback)
     try:
         yield calls
     finally:
         event.remove(db.engine, "before_cursor_execute", statement)
         event.remove(db.engine, "commit", commit)
+        event.remove(db.engine, "rollback", rollback)
 
 
 def count(model: Any, **where: Any) -> int:
@@ -68,29 +74,86 @@ def test_a_confirmation_is_seven_statements_and_one_commit(app: Flask, client: F
     first = f.slot(svc, capacity=5)
     second = f.slot(svc, capacity=5, starts_in=timedelta(days=3))
     db.session.commit()
-    sizes = []
-    for slot in (first, second):  # the second booking finds the consent already recorded
+    sizes, inserts = [], []
+    for slot in (first, second):
         key = key_of(walk_to_summary(client, svc, slot))
         form = {"idempotency_key": key, "csrf_token": csrf_token(client, "/"), "consent": "y"}
         with database_calls() as calls:
             assert client.post(f"{base(svc)}/confirm", data=form).status_code == 302
-        sizes.append(len(calls) - calls.count("COMMIT"))
-        # one transaction: the reads, the booking with its mail and consent, the claim, commit
+        sizes.append(len(calls) - calls.count("COMMIT") - calls.count("ROLLBACK"))
+        # one transaction: the reads, the booking with its mail (and consent), the claim, commit
         assert calls.count("COMMIT") == 1, calls
         writes = [c.split()[0] for c in calls if c.split()[0] in ("INSERT", "UPDATE", "DELETE")]
-        assert writes == ["INSERT", "INSERT", "INSERT", "UPDATE"], calls
+        inserts.append([c.split()[2] for c in calls if c.startswith("INSERT")])
+        assert writes[-1] == "UPDATE" and writes.count("UPDATE") == 1, calls
         claim = next(i for i, c in enumerate(calls) if c.startswith("UPDATE slot"))
         assert calls[claim + 1] == "COMMIT", calls  # nothing runs while the seat is locked
         assert calls[claim + 2 :] == [], calls  # and nothing after the commit
         # the webhooks that may want the event are looked up in the transaction, before
         hooks = [i for i, c in enumerate(calls) if "JOIN webhook" in c]
         assert len(hooks) == 1 and hooks[0] < claim, calls
-    # the person, the service with its slot; 4 writes; webhooks (the district's row is known
-    # since the flow's first page; an earlier booking would be caught by the unique indexes)
-    assert sizes == [7, 7], sizes
+        # the service's read also asks whether this notice version was accepted already
+        assert "FROM consent" in next(c for c in calls if c.startswith("SELECT service.")), calls
+    # the person, the service with its slot (and the consent question); the booking, its mail
+    # and, the first time only, the consent; webhooks; the claim. (The district's row is known
+    # since the flow's first page; an earlier booking would be caught by the unique indexes.)
+    assert inserts == [["booking", "outbox_message", "consent"], ["booking", "outbox_message"]]
+    assert sizes == [7, 6], sizes
     assert count(Booking, user_id=person.id, status="confirmed") == 2
     assert count(Consent, user_id=person.id, purpose="booking") == 1
     assert count(OutboxMessage, kind="booking_confirmed") == 2
+
+
+def test_a_new_notice_version_is_accepted_again(
+    app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The consent recorded for one version of the district's notice does not stand for the
+    next: the first booking under the new version records it again."""
+    person = logged_in(client)
+    svc = borgo_service()
+    first = f.slot(svc, capacity=5)
+    second = f.slot(svc, capacity=5, starts_in=timedelta(days=3))
+    db.session.commit()
+    assert confirm(client, svc, key_of(walk_to_summary(client, svc, first))).status_code == 302
+    districts = app.extensions["concilia"].districts
+    new_notice = replace(districts["borgo-test"], privacy_notice_version="2")
+    monkeypatch.setitem(districts, "borgo-test", new_notice)
+    assert confirm(client, svc, key_of(walk_to_summary(client, svc, second))).status_code == 302
+    versions = db.session.scalars(
+        select(Consent.notice_version)
+        .where(Consent.user_id == person.id, Consent.purpose == "booking")
+        .order_by(Consent.id)
+    ).all()
+    assert versions == ["1", "2"]
+
+
+def test_a_slot_found_full_is_refused_without_rereading_the_page(
+    app: Flask, client: FlaskClient
+) -> None:
+    """The seats went while the person read the summary: the confirmation sees the full slot
+    in its first read and is refused before writing anything. Nothing is rolled back before
+    the page is drawn, so nothing already read is read again: the person, the service with
+    its slot, their earlier bookings (a twin to answer with?), the menu's roles; 409."""
+    logged_in(client)
+    svc = borgo_service()
+    slot = f.slot(svc, capacity=2)
+    db.session.commit()
+    key = key_of(walk_to_summary(client, svc, slot))
+    form = {"idempotency_key": key, "csrf_token": csrf_token(client, "/"), "consent": "y"}
+    with db.engine.begin() as other:  # the last seats go to others meanwhile
+        other.execute(update(Slot).where(Slot.id == slot.id).values(taken=2))
+
+    with database_calls() as calls:
+        response = client.post(f"{base(svc)}/confirm", data=form)
+
+    assert response.status_code == 409
+    assert "This time is no longer available." in response.get_data(as_text=True)
+    assert calls[-1] == "ROLLBACK" and calls.count("ROLLBACK") == 1, calls  # the request's end
+    reads = calls[:-1]
+    assert all(c.startswith("SELECT") for c in reads), calls
+    assert len(reads) == 4, calls
+    assert sum(c.replace('"', "").startswith("SELECT user.") for c in reads) == 1, calls
+    assert count(Booking) == 0
 
 
 def test_a_refused_confirmation_records_no_consent(app: Flask, client: FlaskClient) -> None:
