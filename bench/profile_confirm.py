@@ -122,6 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="cProfile order: cumulative, tottime, ncalls …, or package (summed by package)",
     )
     parser.add_argument("--show-sql", action="store_true", help="print one confirm's SQL")
+    parser.add_argument("--dump", help="with --cprofile: also save the raw stats to this file")
     parser.add_argument(
         "--target",
         choices=("confirm", "refused"),
@@ -273,6 +274,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         import pstats
 
         stats = pstats.Stats(profiler)  # type: ignore[arg-type]
+        if args.dump:
+            stats.dump_stats(args.dump)
         if args.sort == "package":
             print_by_package(stats, len(cpu if args.target == "confirm" else refused_cpu))
         else:

@@ -125,9 +125,10 @@ def configure_extensions(app: Flask) -> None:
     _configure_sqlite(app)
     _configure_pool(app)
 
-    from core.booking import events
+    from core.booking import events, read_along
 
     events.install()
+    read_along.install()
 
     from core.auth.loader import load_user
 

@@ -191,6 +191,25 @@ def booking_events(events: list[Any]) -> None:
 
 
 @hookspec
+def booking_read_along() -> dict[str, Any] | None:
+    """Return yes/no questions about a service to ask in the booking's first read of it.
+
+    ``{name: expression}``: each expression is a boolean SQL expression over ``Service``
+    (an ``EXISTS`` correlated to it). The web flow's confirmation reads the service with
+    every plugin's questions in the same statement, and the answers hold until that
+    transaction ends: :func:`core.booking.read_along.answer` gives them, or ``None`` where
+    the question was not asked (the API, the CLI, another transaction), so a plugin then
+    reads for itself. Collected once per app; names must be unique, so prefix yours.
+
+    Example::
+
+        @hookimpl
+        def booking_read_along():
+            return {"audit.watched": exists().where(Watch.service_id == Service.id)}
+    """
+
+
+@hookspec
 def demo_data(district: DistrictConfig, session: Any) -> None:
     """Add the demo rows of ``district`` to ``session`` (run by ``concilia demo load``).
 

@@ -54,6 +54,7 @@ class PluginHost:
     failures: dict[str, str] = field(default_factory=dict)
     categories: dict[str, Category] = field(default_factory=dict)
     districts: dict[str, DistrictConfig] = field(default_factory=dict)
+    read_along: dict[str, Any] = field(default_factory=dict)
 
     @property
     def hook(self) -> Any:
@@ -173,3 +174,9 @@ def _collect(host: PluginHost) -> None:
                 host.fail(plugin_name, f"district {district.slug!r} is already registered")
                 break
             host.districts[district.slug] = district
+    for plugin_name, questions in host.call_each("booking_read_along"):
+        taken = set(questions) & set(host.read_along)
+        if taken:
+            host.fail(plugin_name, f"read-along question {sorted(taken)[0]!r} is already asked")
+            continue
+        host.read_along.update(questions)

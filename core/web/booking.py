@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from functools import cache
+from functools import lru_cache
 from itertools import groupby
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -50,7 +50,7 @@ from wtforms.validators import (
     Regexp,
 )
 
-from core.booking import Applicant, BookingRefused, book, join_waitlist
+from core.booking import Applicant, BookingRefused, book, join_waitlist, read_along
 from core.booking.rules import is_beneficiary
 from core.extensions import db
 from core.i18n import locale_code
@@ -244,10 +244,12 @@ class ServiceRead:
 
 
 def _read_service(
-    district_slug: str, service_id: int, consent_of: User | None = None
+    district_slug: str, service_id: int, booking_for: User | None = None
 ) -> ServiceRead:
-    """:func:`_service_or_404`'s read; with ``consent_of``, the same statement also tells
-    whether that person has already given the booking consent the summary asks for."""
+    """:func:`_service_or_404`'s read. Before booking for ``booking_for``, the same statement
+    also asks whether that person has already given the consent the summary asks for, and
+    the plugins' read-along questions (:mod:`core.booking.read_along`), whose answers it
+    keeps for the booking's transaction."""
     config, district = get_district_or_404(district_slug)
     slot_id = (_flows().get(str(service_id)) or {}).get("slot_id")
     with_slot = isinstance(slot_id, int)
@@ -256,28 +258,34 @@ def _read_service(
         "district_id": district.id,
         "slot_id": slot_id,
     }
-    if consent_of is not None:
+    asked: tuple[tuple[str, Any], ...] = ()
+    if booking_for is not None:
+        asked = read_along.questions()
         params |= {
-            "consent_user_id": consent_of.id,
+            "consent_user_id": booking_for.id,
             "consent_district": district_slug,
             "consent_version": config.privacy_notice_version,
         }
-    found = db.session.execute(_service_query(with_slot, consent_of is not None), params).first()
+    query = _service_query(with_slot, booking_for is not None, asked)
+    found = db.session.execute(query, params).first()
     if found is None:
         abort(404)
-    return ServiceRead(
-        district,
-        found[0],
-        found[1] if with_slot else None,
-        bool(found[-1]) if consent_of is not None else False,
-    )
+    service = found[0]
+    if asked:
+        answers = found[len(found) - len(asked) :]
+        names = [name for name, _question in asked]
+        read_along.remember(service.id, dict(zip(names, answers, strict=True)))
+    consented = bool(found[2 if with_slot else 1]) if booking_for is not None else False
+    return ServiceRead(district, service, found[1] if with_slot else None, consented)
 
 
-@cache
-def _service_query(with_slot: bool, with_consent: bool = False) -> Select[Any]:
-    """The statement of :func:`_read_service`, built once per shape (parameters
-    ``service_id``, ``district_id``, with a slot ``slot_id``, with the consent those of
-    :func:`core.privacy.booking_consent_given`)."""
+@lru_cache(maxsize=64)
+def _service_query(
+    with_slot: bool, before_booking: bool = False, asked: tuple[tuple[str, Any], ...] = ()
+) -> Select[Any]:
+    """The statement of :func:`_read_service`, built once per shape: the service (parameters
+    ``service_id``, ``district_id``), the chosen slot (``slot_id``), then, before booking,
+    the consent (:func:`core.privacy.booking_consent_given`) and the ``asked`` questions."""
     query = (
         select(Service)
         .where(
@@ -292,8 +300,10 @@ def _service_query(with_slot: bool, with_consent: bool = False) -> Select[Any]:
             Slot,
             and_(Slot.id == bindparam("slot_id", type_=Integer), Slot.service_id == Service.id),
         )
-    if with_consent:
+    if before_booking:
         query = query.add_columns(booking_consent_given())
+    for _name, question in asked:
+        query = query.add_columns(question)
     return query
 
 
@@ -689,7 +699,7 @@ def confirm(district: str, service_id: int) -> Response | tuple[str, int]:
     the engine itself answers a repeated key with the first booking.
     """
     user: User = current_user._get_current_object()
-    found = _read_service(district, service_id, consent_of=user)
+    found = _read_service(district, service_id, booking_for=user)
     row, service, read = found.district, found.service, found.slot
     form = ConfirmForm()
     valid = form.validate_on_submit()

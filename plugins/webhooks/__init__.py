@@ -43,6 +43,15 @@ def booking_events(events: list[Any]) -> None:
 
 
 @hookimpl
+def booking_read_along() -> dict[str, Any]:
+    """Ask, in the booking's first read, whether any webhook sees the service: when none
+    does (most districts), :func:`booking_events` then has nothing to look up."""
+    from plugins.webhooks.delivery import LISTENING, listening
+
+    return {LISTENING: listening()}
+
+
+@hookimpl
 def template_hook(name: str, context: dict[str, Any]) -> Markup | None:
     """In the personal area, link the webhooks page of each district the person manages."""
     if name != "profile_links" or context.get("user") is None:

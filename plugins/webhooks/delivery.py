@@ -15,8 +15,9 @@ from functools import cache
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Select, bindparam, or_, select, update
+from sqlalchemy import ColumnElement, Exists, Select, bindparam, exists, or_, select, update
 
+from core.booking import read_along
 from core.booking.events import BookingEvent
 from core.extensions import db
 from core.models import District, Service, Webhook, WebhookDelivery
@@ -83,6 +84,25 @@ def payload(event: BookingEvent, now: datetime) -> dict[str, Any]:
     }
 
 
+#: The read-along question (:mod:`core.booking.read_along`): does any webhook see the service?
+LISTENING = "webhooks.listening"
+
+
+def _sees_service() -> tuple[ColumnElement[bool], ...]:
+    """An active webhook of the service's district, for the whole district or for the
+    service's own organisation."""
+    return (
+        Webhook.district_id == Service.district_id,
+        Webhook.active.is_(True),
+        or_(Webhook.organisation_id.is_(None), Webhook.organisation_id == Service.organisation_id),
+    )
+
+
+def listening() -> Exists:
+    """``EXISTS`` an active webhook that sees the service (correlated to ``Service``)."""
+    return exists().where(*_sees_service())
+
+
 @cache
 def _webhooks_of_services() -> Select[tuple[int, int, list[str]]]:
     """(service id, webhook id, its events) of the active webhooks that see each service's
@@ -90,14 +110,7 @@ def _webhooks_of_services() -> Select[tuple[int, int, list[str]]]:
     return (
         select(Service.id, Webhook.id, Webhook.events)
         .join(Webhook, Webhook.district_id == Service.district_id)
-        .where(
-            Service.id.in_(bindparam("service_ids", expanding=True)),
-            Webhook.active.is_(True),
-            or_(
-                Webhook.organisation_id.is_(None),
-                Webhook.organisation_id == Service.organisation_id,
-            ),
-        )
+        .where(Service.id.in_(bindparam("service_ids", expanding=True)), *_sees_service())
         .order_by(Webhook.id)
     )
 
@@ -107,9 +120,12 @@ def queue_events(events: Sequence[BookingEvent]) -> int:
 
     A webhook of the whole district (no organisation) gets every booking of the district;
     an organisation's webhook gets its own services' bookings. One statement finds the
-    webhooks of every service involved (usually none). Returns how many were queued.
+    webhooks of every service involved (usually none), unless the booking's first read
+    already found that none listens (the read-along question). Returns how many were queued.
     """
     service_ids = sorted({e.booking.service_id for e in events})
+    if all(read_along.answer(LISTENING, sid) is False for sid in service_ids):
+        return 0  # this transaction's first read found nobody listening
     rows = db.session.execute(_webhooks_of_services(), {"service_ids": service_ids}).all()
     if not rows:
         return 0
