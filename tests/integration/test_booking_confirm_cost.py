@@ -68,7 +68,9 @@ def count(model: Any, **where: Any) -> int:
     return db.session.scalar(query) or 0
 
 
-def test_a_confirmation_is_five_statements_and_one_commit(app: Flask, client: FlaskClient) -> None:
+def test_a_confirmation_is_one_read_its_writes_and_one_commit(
+    app: Flask, client: FlaskClient
+) -> None:
     person = logged_in(client)
     svc = borgo_service()
     first = f.slot(svc, capacity=5)
@@ -89,16 +91,19 @@ def test_a_confirmation_is_five_statements_and_one_commit(app: Flask, client: Fl
         claim = next(i for i, c in enumerate(calls) if c.startswith("UPDATE slot"))
         assert calls[claim + 1] == "COMMIT", calls  # nothing runs while the seat is locked
         assert calls[claim + 2 :] == [], calls  # and nothing after the commit
-        # the service's read also asks whether this notice version was accepted already and
+        # one read: the service with its slot, the person (Flask-Login's loader then finds
+        # them in the session), whether this notice version was accepted already and
         # whether any webhook listens (none does: the webhooks plugin looks nothing up)
-        service_read = next(c for c in calls if c.startswith("SELECT service."))
-        assert "FROM consent" in service_read and "FROM webhook" in service_read, calls
-        assert not any("JOIN webhook" in c for c in calls), calls
-    # the person, the service with its slot (and those questions); the booking, its mail
-    # and, the first time only, the consent; the claim. (The district's row is known since
-    # the flow's first page; an earlier booking would be caught by the unique indexes.)
+        service_read = calls[0].replace('"', "")
+        assert service_read.startswith("SELECT service."), calls
+        for part in ("JOIN user ON", "FROM consent", "FROM webhook"):
+            assert part in service_read, (part, calls)
+        assert [c for c in calls if c.startswith("SELECT")] == [calls[0]], calls
+    # that read; the booking, its mail and, the first time only, the consent; the claim.
+    # (The district's row is known since the flow's first page; an earlier booking would be
+    # caught by the unique indexes.)
     assert inserts == [["booking", "outbox_message", "consent"], ["booking", "outbox_message"]]
-    assert sizes == [6, 5], sizes
+    assert sizes == [5, 4], sizes
     assert count(Booking, user_id=person.id, status="confirmed") == 2
     assert count(Consent, user_id=person.id, purpose="booking") == 1
     assert count(OutboxMessage, kind="booking_confirmed") == 2
@@ -132,8 +137,8 @@ def test_a_slot_found_full_is_refused_without_rereading_the_page(
 ) -> None:
     """The seats went while the person read the summary: the confirmation sees the full slot
     in its first read and is refused before writing anything. Nothing is rolled back before
-    the page is drawn, so nothing already read is read again: the person, the service with
-    its slot, their earlier bookings (a twin to answer with?), the menu's roles; 409."""
+    the page is drawn, so nothing already read is read again: the service with its slot and
+    the person, their earlier bookings (a twin to answer with?), the menu's roles; 409."""
     logged_in(client)
     svc = borgo_service()
     slot = f.slot(svc, capacity=2)
@@ -151,8 +156,36 @@ def test_a_slot_found_full_is_refused_without_rereading_the_page(
     assert calls[-1] == "ROLLBACK" and calls.count("ROLLBACK") == 1, calls  # the request's end
     reads = calls[:-1]
     assert all(c.startswith("SELECT") for c in reads), calls
-    assert len(reads) == 4, calls
-    assert sum(c.replace('"', "").startswith("SELECT user.") for c in reads) == 1, calls
+    assert len(reads) == 3, calls
+    assert not any(c.replace('"', "").startswith("SELECT user.") for c in reads), calls
+    assert count(Booking) == 0
+
+
+@pytest.mark.parametrize("change", ["password changed elsewhere", "account closed"])
+def test_a_session_no_longer_valid_cannot_confirm(
+    app: Flask, client: FlaskClient, change: str
+) -> None:
+    """The confirmation reads the session's person with the service, but Flask-Login's
+    loader still decides: a session from before a password change, or of a closed account,
+    is sent to the login page and books nothing."""
+    person = logged_in(client)
+    svc = borgo_service()
+    slot = f.slot(svc)
+    db.session.commit()
+    key = key_of(walk_to_summary(client, svc, slot))
+    form = {"idempotency_key": key, "csrf_token": csrf_token(client, "/"), "consent": "y"}
+    user = db.session.get(User, person.id)
+    assert user is not None
+    if change == "account closed":
+        user.active = False
+    else:
+        user.session_version += 1
+    db.session.commit()
+
+    response = client.post(f"{base(svc)}/confirm", data=form)
+
+    assert response.status_code == 302
+    assert "/login" in response.location
     assert count(Booking) == 0
 
 
