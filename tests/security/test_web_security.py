@@ -106,6 +106,20 @@ def test_security_headers_on_pages_errors_and_files(make_app: Any) -> None:
         assert "Strict-Transport-Security" not in response.headers
         hsts = prod.get(path).headers["Strict-Transport-Security"]
         assert "max-age=63072000" in hsts and "includeSubDomains" in hsts
+        assert len(response.headers.getlist("Content-Security-Policy")) == 1
+
+
+def test_a_views_own_security_header_is_kept(make_app: Any) -> None:
+    app = make_app(CONCILIA_ENV="production")
+
+    @app.get("/embeddable")
+    def embeddable() -> Any:
+        return "ok", 200, {"x-frame-options": "SAMEORIGIN"}  # any case: the view's is kept
+
+    response = app.test_client().get("/embeddable")
+    assert response.headers.getlist("X-Frame-Options") == ["SAMEORIGIN"]
+    assert response.headers["Content-Security-Policy"].startswith("default-src 'self'")
+    assert "Strict-Transport-Security" in response.headers
 
 
 def test_no_template_has_inline_scripts_styles_or_handlers(app: Flask) -> None:
