@@ -125,10 +125,11 @@ def configure_extensions(app: Flask) -> None:
     _configure_sqlite(app)
     _configure_pool(app)
 
-    from core.booking import events, read_along
+    from core.booking import engine, events, read_along
 
     events.install()
     read_along.install()
+    engine.install()
 
     from core.auth.loader import load_user
 

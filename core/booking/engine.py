@@ -18,8 +18,9 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Integer, Select, and_, bindparam, or_, select, update
+from sqlalchemy import Integer, Select, and_, bindparam, event, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, SessionTransaction, make_transient_to_detached
 
 from core.booking import events, notifications, waitlist
 from core.booking.errors import BookingProblem, BookingRefused
@@ -115,6 +116,27 @@ def _price(ctx: BookingContext, user: User, seats: int) -> int:
     return unit * seats
 
 
+#: A new booking's columns that :func:`new_booking` has no value for, as the model's defaults.
+UNSET_COLUMNS: dict[str, Any] = {
+    "decided_at": None,
+    "cancelled_by": "",
+    "cancel_reason": "",
+    "offer_expires_at": None,
+    "reminder_sent_at": None,
+    "rating": None,
+    "rating_comment": "",
+    "rated_at": None,
+}
+_BOOKING_COLUMNS = tuple(c.key for c in Booking.__table__.columns if c.key != "id")
+
+
+@cache
+def _insert_booking() -> Any:
+    """``INSERT INTO booking (every column but id) … RETURNING id``, built once."""
+    table = Booking.__table__
+    return insert(table).returning(table.c.id)
+
+
 def new_booking(
     ctx: BookingContext,
     *,
@@ -149,6 +171,7 @@ def new_booking(
         idempotency_key=idempotency_key or None,
         created_at=now,
         updated_at=now,
+        **UNSET_COLUMNS,
     )
 
 
@@ -194,14 +217,17 @@ def recheck_quota(ctx: BookingContext, user: User, idempotency_key: str | None) 
 
 
 def insert_or_replay(booking: Booking, user: User, idempotency_key: str | None) -> Booking:
-    """Flush a new booking; if a concurrent twin won the race, roll back and return it.
+    """Write a new booking (from :func:`new_booking`); if a concurrent twin won the race,
+    roll back and return it.
 
-    A clash on the idempotency key returns the first booking; a clash on the one-live-
-    booking-per-person-and-slot index refuses with ``already_booked``.
+    One ``INSERT … RETURNING id`` of every column, without the unit of work's flush; the
+    booking then joins the session as a persistent row holding exactly what was written. A
+    clash on the idempotency key returns the first booking; a clash on the
+    one-live-booking-per-person-and-slot index refuses with ``already_booked``.
     """
-    db.session.add(booking)
+    values = {key: booking.__dict__[key] for key in _BOOKING_COLUMNS}
     try:
-        db.session.flush()
+        booking.id = db.session.execute(_insert_booking(), values).scalar_one()
     except IntegrityError:
         db.session.rollback()
         if idempotency_key:
@@ -209,7 +235,36 @@ def insert_or_replay(booking: Booking, user: User, idempotency_key: str | None) 
             if twin is not None:
                 return twin
         raise BookingRefused.single("already_booked") from None
+    make_transient_to_detached(booking)
+    session = db.session()
+    session.add(booking)
+    session.info.setdefault(WRITTEN_KEY, []).append(booking)
     return booking
+
+
+WRITTEN_KEY = "concilia_written_bookings"
+
+
+def _forget_written(session: Session, previous: SessionTransaction) -> None:
+    """A rollback undoes the bookings :func:`insert_or_replay` wrote: take them out of the
+    session too (the unit of work does so for the rows it inserts itself), so no row that
+    no longer exists stays in its identity map."""
+    if previous.nested:
+        return  # a savepoint's rollback: the outer transaction decides
+    for booking in session.info.pop(WRITTEN_KEY, ()):
+        if booking in session:
+            session.expunge(booking)
+
+
+def _keep_written(session: Session) -> None:
+    session.info.pop(WRITTEN_KEY, None)
+
+
+def install() -> None:
+    """Forget, on rollback, the bookings written in the rolled-back transaction (idempotent)."""
+    if not event.contains(Session, "after_soft_rollback", _forget_written):
+        event.listen(Session, "after_soft_rollback", _forget_written)
+        event.listen(Session, "after_commit", _keep_written)
 
 
 def book(
