@@ -18,17 +18,19 @@ from core.models import Slot
 
 @cache
 def _claim() -> Update:
-    """The claim statement, built once (parameters ``slot_id`` and ``seats``)."""
+    """The claim statement, built once (parameters ``slot_id`` and ``seats``). On the table,
+    not the mapped class: the session runs it as is, without the ORM's bulk-update steps
+    (:func:`_expire_taken` does the one thing they would)."""
     seats = bindparam("seats", type_=Integer)
+    slot = Slot.__table__.c
     return (
-        update(Slot)
+        update(Slot.__table__)
         .where(
-            Slot.id == bindparam("slot_id", type_=Integer),
-            Slot.cancelled.is_(False),
-            Slot.taken + seats <= Slot.capacity,
+            slot.id == bindparam("slot_id", type_=Integer),
+            slot.cancelled.is_(False),
+            slot.taken + seats <= slot.capacity,
         )
-        .values(taken=Slot.taken + seats)
-        .execution_options(synchronize_session=False)
+        .values(taken=slot.taken + seats)
     )
 
 

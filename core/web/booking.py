@@ -37,7 +37,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import Integer, Select, and_, bindparam, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import defer, joinedload
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 from wtforms import BooleanField, EmailField, Field, HiddenField, IntegerField, StringField
@@ -55,7 +55,7 @@ from core.booking import Applicant, BookingRefused, book, join_waitlist, read_al
 from core.booking.rules import is_beneficiary
 from core.extensions import db
 from core.i18n import locale_code
-from core.models import Booking, District, Service, Slot, User
+from core.models import Booking, District, Organisation, Service, Slot, User
 from core.models.types import utcnow
 from core.privacy import booking_consent_given, record_booking_consent
 from core.tenancy import get_district_or_404
@@ -287,6 +287,25 @@ def _read_service(
     return ServiceRead(district, service, slot, consented, person)
 
 
+#: What a confirmation leaves unread: the service's long texts (read on first use, if ever)
+#: and all but these of its organisation.
+_SERVICE_TEXTS = (
+    Service.description_it,
+    Service.description_en,
+    Service.search_text,
+    Service.sort_title_it,
+    Service.sort_title_en,
+)
+_ORGANISATION_FOR_BOOKING = (
+    Organisation.id,
+    Organisation.district_id,
+    Organisation.slug,
+    Organisation.name,
+    Organisation.status,
+    Organisation.email,
+)
+
+
 @lru_cache(maxsize=64)
 def _service_query(
     with_slot: bool, before_booking: bool = False, asked: tuple[tuple[str, Any], ...] = ()
@@ -295,6 +314,9 @@ def _service_query(
     ``service_id``, ``district_id``), the chosen slot (``slot_id``), then, before booking,
     the person (``person_id``), the consent (:func:`core.privacy.booking_consent_given`)
     and the ``asked`` questions."""
+    organisation = joinedload(Service.organisation, innerjoin=True)
+    if before_booking:  # the columns the booking checks, writes or shows on a refusal
+        organisation = organisation.load_only(*_ORGANISATION_FOR_BOOKING)
     query = (
         select(Service)
         .where(
@@ -302,8 +324,10 @@ def _service_query(
             Service.district_id == bindparam("district_id", type_=Integer),
             Service.status == "published",
         )
-        .options(joinedload(Service.organisation, innerjoin=True))
+        .options(organisation)
     )
+    if before_booking:
+        query = query.options(*(defer(column) for column in _SERVICE_TEXTS))
     if with_slot:
         query = query.add_columns(Slot).outerjoin(
             Slot,
