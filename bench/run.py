@@ -730,7 +730,7 @@ class Options:
     per_slot: int
     seed: int
     only: str = ""
-    contention_rounds: int = 5
+    contention_rounds: int = 10
 
 
 async def run_scenarios(
@@ -1159,7 +1159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--contention-rounds",
         type=int,
-        default=5,
+        default=10,
         help="blocks in which the baseline's and the platform's bookings take turns",
     )
     parser.add_argument(
