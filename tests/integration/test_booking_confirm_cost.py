@@ -68,6 +68,16 @@ def count(model: Any, **where: Any) -> int:
     return db.session.scalar(query) or 0
 
 
+def consented_versions(user_id: int) -> list[str]:
+    """The notice versions a person accepted for bookings, oldest first."""
+    query = (
+        select(Consent.notice_version)
+        .where(Consent.user_id == user_id, Consent.purpose == "booking")
+        .order_by(Consent.id)
+    )
+    return list(db.session.scalars(query))
+
+
 def test_a_confirmation_is_one_read_its_writes_and_one_commit(
     app: Flask, client: FlaskClient
 ) -> None:
@@ -124,12 +134,7 @@ def test_a_new_notice_version_is_accepted_again(
     new_notice = replace(districts["borgo-test"], privacy_notice_version="2")
     monkeypatch.setitem(districts, "borgo-test", new_notice)
     assert confirm(client, svc, key_of(walk_to_summary(client, svc, second))).status_code == 302
-    versions = db.session.scalars(
-        select(Consent.notice_version)
-        .where(Consent.user_id == person.id, Consent.purpose == "booking")
-        .order_by(Consent.id)
-    ).all()
-    assert versions == ["1", "2"]
+    assert consented_versions(person.id) == ["1", "2"]
 
 
 def test_a_slot_found_full_is_refused_without_rereading_the_page(
@@ -239,12 +244,7 @@ def test_the_booking_consent_is_recorded_once_per_notice_version(app: Flask) -> 
     for version in ("1", "1", "2"):
         record_booking_consent(person, "borgo-test", version)
         db.session.commit()
-    rows = db.session.scalars(
-        select(Consent.notice_version)
-        .where(Consent.user_id == person.id, Consent.purpose == "booking")
-        .order_by(Consent.id)
-    ).all()
-    assert rows == ["1", "2"]
+    assert consented_versions(person.id) == ["1", "2"]
 
 
 @pytest.mark.parametrize("autoescape", ["true", "false"])
