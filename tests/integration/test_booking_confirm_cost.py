@@ -119,6 +119,24 @@ def test_a_confirmation_is_one_read_its_writes_and_one_commit(
     assert count(OutboxMessage, kind="booking_confirmed") == 2
 
 
+def test_with_rate_limits_on_the_person_is_still_read_with_the_service(make_app: Any) -> None:
+    """As in production: the booking limit's key is the person, asked before the view runs;
+    the loader finds them in the confirmation's first read all the same."""
+    app = make_app(RATELIMIT_ENABLED=True, CONCILIA_BOOKING_RATE_LIMIT="5 per minute")
+    with app.app_context():
+        client = app.test_client()
+        logged_in(client)
+        svc = borgo_service()
+        slot = f.slot(svc)
+        db.session.commit()
+        key = key_of(walk_to_summary(client, svc, slot))
+        form = {"idempotency_key": key, "csrf_token": csrf_token(client, "/"), "consent": "y"}
+        with database_calls() as calls:
+            assert client.post(f"{base(svc)}/confirm", data=form).status_code == 302
+    reads = [c.replace('"', "") for c in calls if c.startswith("SELECT")]
+    assert len(reads) == 1 and "JOIN user ON" in reads[0], calls
+
+
 def test_a_new_notice_version_is_accepted_again(
     app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
