@@ -116,17 +116,22 @@ def _price(ctx: BookingContext, user: User, seats: int) -> int:
     return unit * seats
 
 
-#: A new booking's columns that :func:`new_booking` has no value for, as the model's defaults.
-UNSET_COLUMNS: dict[str, Any] = {
-    "decided_at": None,
-    "cancelled_by": "",
-    "cancel_reason": "",
-    "offer_expires_at": None,
-    "reminder_sent_at": None,
-    "rating": None,
-    "rating_comment": "",
-    "rated_at": None,
-}
+def _column_defaults() -> dict[str, Any]:
+    """The model's own value for each booking column that has one without a call: its scalar
+    default, or NULL where a nullable column has no default (the others :func:`new_booking`
+    sets itself)."""
+    values: dict[str, Any] = {}
+    for column in Booking.__table__.columns:
+        if column.default is not None and column.default.is_scalar:
+            values[column.key] = column.default.arg
+        elif column.default is None and column.nullable and not column.primary_key:
+            values[column.key] = None
+    return values
+
+
+_DEFAULTS = _column_defaults()
+#: Where the session keeps the bookings written in its current transaction.
+WRITTEN_KEY = "concilia_written_bookings"
 _BOOKING_COLUMNS = tuple(c.key for c in Booking.__table__.columns if c.key != "id")
 
 
@@ -151,28 +156,29 @@ def new_booking(
     """A booking row (not yet in the session) for ``user`` on ``ctx.slot``.
 
     Only its foreign keys are set: its slot, service and user are in the session already, so
-    reading them from it costs no query, and its flush does not walk them.
+    reading them from it costs no query. Every other column holds its value, the model's
+    default where the booking has none of its own.
     """
     applicant = applicant or Applicant()
-    return Booking(
-        public_id=new_public_id(),
-        slot_id=ctx.slot.id,
-        slot_starts_at=ctx.slot.starts_at,
-        slot_ends_at=ctx.slot.ends_at,
-        service_id=ctx.service.id,
-        user_id=user.id,
-        seats=seats,
-        status=status,
-        answers=dict(answers or {}),
-        applicant_name=applicant.name or user.full_name,
-        applicant_email=applicant.email or user.email,
-        applicant_phone=applicant.phone or user.phone,
-        price_cents=_price(ctx, user, seats),
-        idempotency_key=idempotency_key or None,
-        created_at=now,
-        updated_at=now,
-        **UNSET_COLUMNS,
-    )
+    fields = {
+        "public_id": new_public_id(),
+        "slot_id": ctx.slot.id,
+        "slot_starts_at": ctx.slot.starts_at,
+        "slot_ends_at": ctx.slot.ends_at,
+        "service_id": ctx.service.id,
+        "user_id": user.id,
+        "seats": seats,
+        "status": status,
+        "answers": dict(answers or {}),
+        "applicant_name": applicant.name or user.full_name,
+        "applicant_email": applicant.email or user.email,
+        "applicant_phone": applicant.phone or user.phone,
+        "price_cents": _price(ctx, user, seats),
+        "idempotency_key": idempotency_key or None,
+        "created_at": now,
+        "updated_at": now,
+    }
+    return Booking(**(_DEFAULTS | fields))  # every column set: insert_or_replay writes them all
 
 
 class _Replay(Exception):
@@ -240,9 +246,6 @@ def insert_or_replay(booking: Booking, user: User, idempotency_key: str | None) 
     session.add(booking)
     session.info.setdefault(WRITTEN_KEY, []).append(booking)
     return booking
-
-
-WRITTEN_KEY = "concilia_written_bookings"
 
 
 def _forget_written(session: Session, previous: SessionTransaction) -> None:
