@@ -119,6 +119,32 @@ def test_a_confirmation_is_one_read_its_writes_and_one_commit(
     assert count(OutboxMessage, kind="booking_confirmed") == 2
 
 
+def test_a_plugins_details_and_an_applicant_without_a_phone_cost_no_further_read(
+    app: Flask, client: FlaskClient
+) -> None:
+    """The first read leaves some columns unread; none the confirmation uses: here the
+    family plugin's fields read the service's type, and the booking takes the person's own
+    phone when the applicant gave none."""
+    person = logged_in(client, phone="+39 02 7654321")
+    svc = borgo_service(category="family", service_type="summer-camp")
+    slot = f.slot(svc, capacity=5)
+    db.session.commit()
+    summary = walk_to_summary(
+        client,
+        svc,
+        slot,
+        details={"child_name": "Luca", "child_age": "9"},
+        applicant={"name": "Anna Rossi", "email": "anna@example.org"},
+    )
+    form = {"idempotency_key": key_of(summary), "csrf_token": csrf_token(client, "/")}
+    with database_calls() as calls:
+        assert client.post(f"{base(svc)}/confirm", data={**form, "consent": "y"}).status_code == 302
+    assert [c for c in calls if c.startswith("SELECT")] == [calls[0]], calls
+    booking = db.session.scalars(select(Booking).where(Booking.user_id == person.id)).one()
+    assert booking.applicant_phone == "+39 02 7654321"
+    assert booking.answers == {"child_name": "Luca", "child_age": 9}
+
+
 def test_with_rate_limits_on_the_person_is_still_read_with_the_service(make_app: Any) -> None:
     """As in production: the booking limit's key is the person, asked before the view runs;
     the loader finds them in the confirmation's first read all the same."""
