@@ -720,6 +720,25 @@ def _render_summary(
     )
 
 
+def _render_taken(
+    row: District, service: Service, slot: Slot, refused: BookingRefused
+) -> tuple[str, int]:
+    """409: the time was taken meanwhile, or the person already holds it. The summary would
+    offer a confirmation that cannot succeed, so this page offers the way on instead:
+    another time (the flow's answers are kept) or, if already booked, their bookings."""
+    page = render_template(
+        "booking/taken.html",
+        district_row=row,
+        service=service,
+        slot=slot,
+        zone=row.timezone,
+        problems=refused.messages,
+        already_booked="already_booked" in refused.codes,
+        locale=locale_code(),
+    )
+    return page, 409
+
+
 @bp.get("/<district>/services/<int:service_id>/book/summary")
 @login_required
 def summary(district: str, service_id: int) -> Response | tuple[str, int]:
@@ -764,7 +783,8 @@ def _done(booking: Booking) -> Response:
 @booking_limit
 @login_required
 def confirm(district: str, service_id: int) -> Response | tuple[str, int]:
-    """Book (or join the waiting list) with the engine; refusals are shown on the summary.
+    """Book (or join the waiting list) with the engine. A time taken meanwhile, or already
+    held, is a 409 page that leads to another time; other refusals show on the summary (422).
 
     The privacy consent is recorded in the booking's own transaction, unless the first read
     found this version of the notice already accepted. A summary submitted again after its
@@ -810,9 +830,8 @@ def confirm(district: str, service_id: int) -> Response | tuple[str, int]:
             in_transaction=None if found.consented else record_consent,  # given once
         )
     except BookingRefused as refused:  # nothing of it is left in the session
-        conflict = bool(CONFLICT_CODES & set(refused.codes))
-        return _render_summary(
-            row, service, data, form, status=409 if conflict else 422, problems=refused.messages
-        )
+        if CONFLICT_CODES & set(refused.codes):
+            return _render_taken(row, service, data.choice.slot, refused)
+        return _render_summary(row, service, data, form, status=422, problems=refused.messages)
     clear_flow(service)
     return _done(booking)

@@ -352,6 +352,30 @@ def test_a_slot_taken_meanwhile_is_a_clear_409(app: Flask, client: FlaskClient) 
     assert 'role="alert"' in html
     assert len(bookings()) == 1
     assert taken(slot) == 1
+    # no confirmation that cannot succeed: the way on is another time, answers kept
+    assert f'action="{base(svc)}/confirm"' not in html and "Confirm the booking" not in html
+    assert f'href="{base(svc)}">Choose another time</a>' in html
+    assert "join this time's waiting list" in html  # the service has a waiting list
+    other = f.slot(svc, capacity=1, starts_in=timedelta(days=3))
+    db.session.commit()
+    assert client.get(base(svc)).status_code == 200
+    assert post_slot(client, svc, str(other.id)).location.endswith("/applicant")
+    assert 'value="Anna Rossi"' in client.get(f"{base(svc)}/applicant").get_data(as_text=True)
+
+
+def test_a_slot_taken_meanwhile_in_italian(app: Flask, client: FlaskClient) -> None:
+    logged_in(client, locale="it")
+    svc = borgo_service(waitlist_enabled=False)
+    slot = f.slot(svc, capacity=1)
+    db.session.commit()
+    key = key_of(walk_to_summary(client, svc, slot))
+    booking_in(db.session.get(Slot, slot.id), "confirmed")
+    response = confirm(client, svc, key)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "Non è stato possibile completare la prenotazione:" in html
+    assert "Scegli un altro orario" in html and "Choose another time" not in html
+    assert "lista d'attesa" not in html  # no waiting list to offer
 
 
 def test_booking_the_same_time_twice_is_409(app: Flask, client: FlaskClient) -> None:
@@ -362,8 +386,11 @@ def test_booking_the_same_time_twice_is_409(app: Flask, client: FlaskClient) -> 
     booking_in(slot, "confirmed", person)
     key = key_of(walk_to_summary(client, svc, slot))
     response = confirm(client, svc, key)
+    html = response.get_data(as_text=True)
     assert response.status_code == 409
-    assert "You already have a booking for this time." in response.get_data(as_text=True)
+    assert "You already have a booking for this time." in html
+    assert '<a class="btn btn-primary" href="/me/bookings">See your bookings</a>' in html
+    assert f'action="{base(svc)}/confirm"' not in html
 
 
 def test_rule_refusals_are_422_with_their_messages(app: Flask, client: FlaskClient) -> None:
