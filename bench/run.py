@@ -623,7 +623,8 @@ def cpu_note(split: dict[str, float]) -> str:
 
 
 def reset_contention(app_url: str) -> None:
-    """Free the contention slots again (a reused database keeps the last run's bookings)."""
+    """Free the contention slots again (a reused database keeps the last run's bookings) and,
+    on PostgreSQL, vacuum what that leaves behind."""
     engine = sa.create_engine(app_url)
     slugs = {"a": gen.CONTENTION_SLUG, "b": gen.CONTENTION_SLUG + "-baseline"}
     ids = "(SELECT id FROM service WHERE slug IN (:a, :b))"
@@ -631,6 +632,12 @@ def reset_contention(app_url: str) -> None:
         conn.execute(sa.text("DELETE FROM outbox_message WHERE kind LIKE 'booking%'"))
         conn.execute(sa.text(f"DELETE FROM booking WHERE service_id IN {ids}"), slugs)
         conn.execute(sa.text(f"UPDATE slot SET taken = 0 WHERE service_id IN {ids}"), slugs)
+    if engine.dialect.name == "postgresql":
+        # Each run deletes and rewrites ~12,000 rows. Where autovacuum is off (as on this
+        # machine's test server), the dead rows pile up run after run and slow the reports'
+        # scans: the dashboard's baseline page went from 0.26 s to 2.75 s after twenty runs.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(sa.text("VACUUM (ANALYZE) booking, slot, outbox_message"))
     engine.dispose()
 
 
