@@ -5,11 +5,14 @@ No timing here: the benchmark measures, these tests only check that what it meas
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 import shutil
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -316,33 +319,48 @@ def test_generated_services_carry_the_platforms_sort_titles(
         assert (sort_it, sort_en) == service_sort_titles(title_it, title_en)
 
 
+@dataclass
+class FakeServers:
+    """Servers for the load drivers that only note who answered which request, in what order,
+    and whether two ever answered at once."""
+
+    order: list[str] = field(default_factory=list)
+    made: dict[str, list[int]] = field(default_factory=dict)
+    overlaps: list[set[str]] = field(default_factory=list)
+    busy: set[str] = field(default_factory=set)
+
+    def call(self, name: str, status: int = 200) -> Any:
+        """The driver's call for server ``name``, answering ``status``."""
+        from bench import run
+
+        async def answer(i: int) -> run.Response:
+            self.made.setdefault(name, []).append(i)
+            self.order.append(name)
+            self.busy.add(name)
+            if len(self.busy) > 1:
+                self.overlaps.append(set(self.busy))
+            await asyncio.sleep(0)
+            self.busy.discard(name)
+            return run.Response(status, {}, b"")
+
+        return answer
+
+    def blocks(self) -> list[str]:
+        """The servers in the order their blocks of consecutive requests came."""
+        return [name for i, name in enumerate(self.order) if i == 0 or self.order[i - 1] != name]
+
+
 def test_alternating_drive_loads_one_server_at_a_time() -> None:
     """The growth measurement loads each server alone, in alternating blocks: never both at
     once (that would couple them), and each gets its share of the requests."""
-    import asyncio
 
     from bench import run
 
-    seen: list[str] = []
-    busy: set[str] = set()
-    overlaps: list[set[str]] = []
-
-    def server(name: str) -> run.Call:
-        async def call(_i: int) -> run.Response:
-            seen.append(name)
-            busy.add(name)
-            if len(busy) > 1:
-                overlaps.append(set(busy))
-            await asyncio.sleep(0)
-            busy.discard(name)
-            return run.Response(200, {}, b"")
-
-        return call
-
-    results = asyncio.run(run.drive_alternating([server("a"), server("b")], 2, 30, 40, rounds=2))
-    assert overlaps == []
-    blocks = [name for i, name in enumerate(seen) if i == 0 or seen[i - 1] != name]
-    assert blocks == ["a", "b", "a", "b"]
+    servers = FakeServers()
+    calls = [servers.call("a"), servers.call("b")]
+    results = asyncio.run(run.drive_alternating(calls, 2, 30, 40, rounds=2))
+    assert servers.overlaps == []
+    assert servers.blocks() == ["a", "b", "a", "b"]
     assert [len(r.latencies) for r in results] == [20, 20]
     assert [r.statuses for r in results] == [{200: 20}, {200: 20}]
     growth = {
@@ -444,39 +462,20 @@ def test_the_cpu_split_counts_the_workers_the_database_and_the_load_generator() 
 def test_contention_attempts_take_turns_and_each_is_made_once() -> None:
     """The booking scenario's two sides alternate in blocks of consecutive attempts, never
     both at once, and every attempt of each side is made exactly once."""
-    import asyncio
-    import os
 
     from bench import run
 
-    made: dict[str, list[int]] = {"b": [], "p": []}
-    order: list[str] = []
-    busy: set[str] = set()
-    overlaps: list[set[str]] = []
-
-    def side(name: str, status: int) -> run.Call:
-        async def call(i: int) -> run.Response:
-            made[name].append(i)
-            order.append(name)
-            busy.add(name)
-            if len(busy) > 1:
-                overlaps.append(set(busy))
-            await asyncio.sleep(0)
-            busy.discard(name)
-            return run.Response(status, {}, b"")
-
-        return call
-
+    servers = FakeServers()
     sides = [
-        run.Side(side("b", 201), 10, (201, 409), [os.getpid()]),
-        run.Side(side("p", 302), 7, (302, 409), [os.getpid()]),
+        run.Side(servers.call("b", 201), 10, (201, 409), [os.getpid()]),
+        run.Side(servers.call("p", 302), 7, (302, 409), [os.getpid()]),
     ]
     (b, b_cpu), (p, p_cpu) = asyncio.run(run.drive_attempts_alternating(sides, 3, rounds=3))
 
-    assert overlaps == []
-    assert sorted(made["b"]) == list(range(10)) and sorted(made["p"]) == list(range(7))
-    blocks = [name for i, name in enumerate(order) if i == 0 or order[i - 1] != name]
-    assert blocks == ["b", "p", "b", "p", "b", "p"]
+    assert servers.overlaps == []
+    assert sorted(servers.made["b"]) == list(range(10))
+    assert sorted(servers.made["p"]) == list(range(7))
+    assert servers.blocks() == ["b", "p", "b", "p", "b", "p"]
     assert (b.statuses, p.statuses) == ({201: 10}, {302: 7})
     assert len(b.latencies) == 10 and len(p.latencies) == 7
     assert set(b_cpu) == set(p_cpu) == {"workers", "postgresql", "load generator", "total"}
